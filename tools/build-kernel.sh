@@ -1,0 +1,110 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Build the test kernel: the pinned Linux 7.3 tree with the patches in
+# patches/ applied, configured from tinyconfig plus tools/kvm-test.config.
+#
+# Layout of the cache ($KCP_CACHE/build/<base>, <base> = hash of the
+# tarball and the toolchain, the inputs that force a build from nothing):
+#   linux/   the patched source, a git tree: the pristine tarball is the
+#            root commit, each patch of the series one commit on top
+#   out/     the O= build directory (KDIR for M= builds)
+#   key      hash of every input (tarball, series, config, toolchain);
+#            when it matches, nothing is rebuilt
+# A changed series or config reuses linux/ and out/: git touches only the
+# files that differ, so make rebuilds incrementally.
+#
+# Prints the path of the build directory on its last line.
+
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(dirname "$here")
+. "$here/versions.mk"
+. "$here/lib.sh"
+
+pristine=$("$here/fetch-kernel.sh")
+"$here/setup.sh" --check >/dev/null || die "toolchain incomplete: run tools/setup.sh"
+
+toolchain_id() {
+	/usr/bin/rustc --version
+	"$(bindgen_path)" --version
+	clang-19 --version | head -1
+	ld.lld-19 --version
+}
+
+base=$( { echo "$KERNEL_DEB_SHA256"; toolchain_id; } | sha256sum | cut -c1-16)
+key=$( {
+	echo "$base"
+	cat "$here/kvm-test.config"
+	cat "$top"/patches/*.patch 2>/dev/null || true
+	sha256sum "$here/build-kernel.sh"
+} | sha256sum | cut -c1-64)
+
+dir=$KCP_CACHE/build/$base
+src=$dir/linux
+out=$dir/out
+mkdir -p "$dir" "$out"
+
+if [ -e "$out/arch/x86/boot/bzImage" ] && [ "$(cat "$dir/key" 2>/dev/null)" = "$key" ]; then
+	step "kernel up to date ($dir)" >&2
+	echo "$dir"
+	exit 0
+fi
+
+git_k() {
+	git -C "$src" -c user.name=workbench -c user.email=workbench@localhost \
+		-c core.autocrlf=false -c gc.auto=0 "$@"
+}
+
+if [ ! -e "$src/.git/refs/tags/pristine" ]; then
+	step "import the pristine tree into $src (once)" >&2
+	rm -rf "$src"
+	cp -a "$pristine" "$src"
+	rm -f "$src/.unpacked"
+	git_k init -q
+	git_k add -A -f
+	git_k commit -q -m "Linux $KERNEL_DEB_VERSION (Debian $KERNEL_DEB_PKG)"
+	git_k tag pristine
+fi
+
+step "apply the series ($(ls "$top"/patches/*.patch 2>/dev/null | wc -l) patches)" >&2
+git_k am --abort >/dev/null 2>&1 || true
+git_k checkout -q --detach pristine
+git_k reset -q --hard pristine
+git_k clean -qfdx
+if ls "$top"/patches/*.patch >/dev/null 2>&1; then
+	git_k am -q --whitespace=error-all "$top"/patches/*.patch ||
+		die "the series does not apply to the pristine tree (see git -C $src am --show-current-patch)"
+fi
+
+kmake() {
+	# shellcheck disable=SC2046
+	make -C "$src" O="$out" $(kmake_vars) "$@"
+}
+
+step "configure: tinyconfig + tools/kvm-test.config" >&2
+kmake -s KCONFIG_CONFIG=.config.new tinyconfig >/dev/null
+(cd "$out" && KCONFIG_CONFIG=.config.new "$src/scripts/kconfig/merge_config.sh" -m -Q \
+	.config.new "$here/kvm-test.config" >/dev/null)
+kmake -s KCONFIG_CONFIG=.config.new olddefconfig >/dev/null
+# Every option the fragment asks for must have survived olddefconfig.
+missing=$(grep -E '^(CONFIG_[A-Z0-9_]+=|# CONFIG_[A-Z0-9_]+ is not set)' "$here/kvm-test.config" |
+	while read -r line; do
+		case "$line" in
+		"# "*) opt=${line#\# }; opt=${opt% is not set}
+		       grep -q "^$opt=" "$out/.config.new" && echo "$line" ;;
+		*)     grep -qxF "$line" "$out/.config.new" || echo "$line" ;;
+		esac
+	done; true)
+[ -z "$missing" ] || die "config options not honoured (missing dependency?):"$'\n'"$missing"
+cmp -s "$out/.config.new" "$out/.config" || mv "$out/.config.new" "$out/.config"
+rm -f "$out/.config.new" "$out/.config.new.old"
+
+step "make bzImage modules headers (log: $dir/build.log)" >&2
+if ! kmake -j"$(nproc)" bzImage modules headers >"$dir/build.log" 2>&1; then
+	tail -40 "$dir/build.log" >&2
+	die "kernel build failed, full log: $dir/build.log"
+fi
+echo "$key" >"$dir/key"
+step "kernel built: $out/arch/x86/boot/bzImage" >&2
+echo "$dir"

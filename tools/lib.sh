@@ -1,0 +1,30 @@
+# SPDX-License-Identifier: GPL-2.0
+# Helpers shared by the workbench scripts.  Sourced, not run.
+
+: "${KCP_CACHE:=${XDG_CACHE_HOME:-$HOME/.cache}/kvm-coalesced-pio}"
+export KCP_CACHE
+
+_kcp_t0=${_kcp_t0:-$(date +%s)}
+export _kcp_t0
+
+# step NAME: print a stage header with the time elapsed since the first step.
+step() {
+	printf '==> [%4ss] %s\n' "$(($(date +%s) - _kcp_t0))" "$*"
+}
+
+die() {
+	echo "error: $*" >&2
+	exit 1
+}
+
+bindgen_path() {
+	echo "$KCP_CACHE/toolchain/bindgen-$BINDGEN_VERSION/bin/bindgen"
+}
+
+# The make variables every kernel build (in-tree or M=) needs here.
+kmake_vars() {
+	echo LLVM=-19 RUSTC=/usr/bin/rustc HOSTRUSTC=/usr/bin/rustc \
+		RUSTDOC=/usr/bin/rustdoc \
+		RUST_LIB_SRC=/usr/src/rustc-${RUSTC_WEB_VERSION%%+*}/library \
+		BINDGEN="$(bindgen_path)"
+}

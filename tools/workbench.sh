@@ -1,0 +1,93 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The workbench: set up, build and boot the patched kernel in QEMU.
+#
+#   workbench.sh check [TEST,...]   run the tests (all, or the named ones)
+#   workbench.sh run                the main job
+#   workbench.sh shell              boot to a shell in the guest
+#   workbench.sh kdir               build the kernel, print its O= directory
+#
+# Environment: KCP_CACHE (build cache, default ~/.cache/kvm-coalesced-pio),
+# KCP_TIMEOUT (seconds the guest may run, default 1500).
+
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(dirname "$here")
+. "$here/versions.mk"
+. "$here/lib.sh"
+
+job=${1:-check}
+tests=${2:-}
+
+step "toolchain (tools/setup.sh)"
+"$here/setup.sh" --check >/dev/null 2>&1 || "$here/setup.sh"
+
+step "kernel source and build (tools/build-kernel.sh)"
+dir=$("$here/build-kernel.sh" | tail -1)
+out=$dir/out
+src=$dir/linux
+if [ "$job" = kdir ]; then
+	echo "$out"
+	exit 0
+fi
+
+# shellcheck disable=SC2046
+kmake() { make -s $(kmake_vars) "$@"; }
+
+stage=$dir/stage
+rm -rf "$stage"
+mkdir -p "$stage/lib/modules" "$stage/tests"
+
+step "kselftests (static)"
+ksft=$dir/kselftest
+log=$dir/kselftest.log
+if ! kmake -C "$src/tools/testing/selftests/kvm" OUTPUT="$ksft" \
+	KHDR_INCLUDES="-isystem $out/usr/include" EXTRA_CFLAGS=-static \
+	"$ksft/coalesced_io_test" >"$log" 2>&1; then
+	tail -30 "$log"
+	die "selftest build failed, full log: $log"
+fi
+cp "$ksft/coalesced_io_test" "$stage/tests/"
+cat >"$stage/tests/list" <<EOL
+# name timeout command
+coalesced_io_test 300 /tests/coalesced_io_test
+EOL
+cp "$here/guest/run-main" "$stage/tests/run-main"
+cc -static -O2 -Wall -Werror -I"$out/usr/include" -o "$stage/tests/kvm-caps" "$here/guest/kvm-caps.c"
+
+step "modules"
+for m in virt/lib/irqbypass.ko arch/x86/kvm/kvm.ko arch/x86/kvm/kvm-amd.ko; do
+	llvm-strip-19 --strip-debug -o "$stage/lib/modules/$(basename "$m")" "$out/$m"
+done
+
+step "initramfs"
+"$here/mkinitramfs.sh" "$out" "$stage" "$dir/initramfs.cpio.gz"
+
+logdir=$KCP_CACHE/logs
+mkdir -p "$logdir"
+console=$logdir/$job-$(date +%Y%m%d-%H%M%S).log
+append="console=ttyS0 panic=-1 kcp.job=$job"
+[ -n "$tests" ] && append="$append kcp.tests=$tests"
+qemu=(qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 2G
+	-display none -no-reboot -nic none
+	-kernel "$out/arch/x86/boot/bzImage" -initrd "$dir/initramfs.cpio.gz"
+	-append "$append")
+
+if [ "$job" = shell ]; then
+	step "boot to a shell (leave with 'poweroff -f', or Ctrl-A X)"
+	exec "${qemu[@]}" -nographic
+fi
+
+step "boot the guest (QEMU TCG, timeout ${KCP_TIMEOUT:-1500}s, console log: $console)"
+set +e
+timeout -k 10 "${KCP_TIMEOUT:-1500}" "${qemu[@]}" -serial stdio -monitor none </dev/null |
+	python3 "$here/guest-results.py" --follow "$console" --job "$job"
+rc=("${PIPESTATUS[@]}")
+set -e
+step "guest finished"
+if [ "${rc[0]}" != 0 ]; then
+	echo "error: QEMU exited with status ${rc[0]}$([ "${rc[0]}" = 124 ] && echo ' (timeout)')" >&2
+	[ "${rc[1]}" = 0 ] && exit 1
+fi
+exit "${rc[1]}"
