@@ -67,6 +67,12 @@ if [ ! -e "$src/.git/refs/tags/pristine" ]; then
 	git_k tag pristine
 fi
 
+# The cache tree is also where a developer edits the series: never throw
+# away work that is not committed there.
+if [ -n "$(git_k status --porcelain --untracked-files=normal)" ] && [ "${KCP_FORCE:-0}" != 1 ]; then
+	git_k status --short | head -20 >&2
+	die "$src has uncommitted changes; commit them (git -C $src commit) or rerun with KCP_FORCE=1 to discard them"
+fi
 step "apply the series ($(ls "$top"/patches/*.patch 2>/dev/null | wc -l) patches)" >&2
 git_k am --abort >/dev/null 2>&1 || true
 git_k checkout -q --detach pristine

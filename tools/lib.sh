@@ -24,7 +24,8 @@ bindgen_path() {
 # The make variables every kernel build (in-tree or M=) needs here.
 kmake_vars() {
 	echo LLVM=-19 RUSTC=/usr/bin/rustc HOSTRUSTC=/usr/bin/rustc \
-		RUSTDOC=/usr/bin/rustdoc \
+		RUSTDOC=/usr/bin/rustdoc RUSTFMT=/usr/bin/rustfmt \
+		CLIPPY_DRIVER=/usr/bin/clippy-driver \
 		RUST_LIB_SRC=/usr/src/rustc-${RUSTC_WEB_VERSION%%+*}/library \
 		BINDGEN="$(bindgen_path)"
 }

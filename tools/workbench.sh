@@ -31,6 +31,10 @@ if [ "$job" = kdir ]; then
 	echo "$out"
 	exit 0
 fi
+if [ "$job" = check ]; then
+	step "lint (tools/lint.sh)"
+	"$here/lint.sh" "$dir"
+fi
 
 # shellcheck disable=SC2046
 kmake() { make -s $(kmake_vars) "$@"; }
@@ -38,6 +42,25 @@ kmake() { make -s $(kmake_vars) "$@"; }
 stage=$dir/stage
 rm -rf "$stage"
 mkdir -p "$stage/lib/modules" "$stage/tests"
+
+step "modules"
+mods=(virt/lib/irqbypass.ko arch/x86/kvm/kvm.ko arch/x86/kvm/kvm-amd.ko)
+for m in "${mods[@]}"; do
+	llvm-strip-19 --strip-debug -o "$stage/lib/modules/$(basename "$m")" "$out/$m"
+done
+if [ -e "$top/rust/kvm_coalesced_pio.rs" ]; then
+	log=$dir/module.log
+	if ! kmake -C "$out" M="$top" MO="$dir/module" W=1 CLIPPY=1 modules >"$log" 2>&1; then
+		tail -30 "$log"
+		die "module build failed, full log: $log"
+	fi
+	if grep -E -q '(warning|error)(\[|:)' "$log"; then
+		grep -E -A5 '(warning|error)(\[|:)' "$log" | head -40
+		die "the W=1 CLIPPY=1 module build is not warning-free, full log: $log"
+	fi
+	llvm-strip-19 --strip-debug -o "$stage/lib/modules/kvm_coalesced_pio.ko" \
+		"$dir/module/rust/kvm_coalesced_pio.ko"
+fi
 
 step "kselftests (static)"
 ksft=$dir/kselftest
@@ -49,17 +72,30 @@ if ! kmake -C "$src/tools/testing/selftests/kvm" OUTPUT="$ksft" \
 	die "selftest build failed, full log: $log"
 fi
 cp "$ksft/coalesced_io_test" "$stage/tests/"
-cat >"$stage/tests/list" <<EOL
-# name timeout command
-coalesced_io_test 300 /tests/coalesced_io_test
-EOL
-cp "$here/guest/run-main" "$stage/tests/run-main"
-cc -static -O2 -Wall -Werror -I"$out/usr/include" -o "$stage/tests/kvm-caps" "$here/guest/kvm-caps.c"
-
-step "modules"
-for m in virt/lib/irqbypass.ko arch/x86/kvm/kvm.ko arch/x86/kvm/kvm-amd.ko; do
-	llvm-strip-19 --strip-debug -o "$stage/lib/modules/$(basename "$m")" "$out/$m"
+{
+	echo "# name timeout command"
+	echo "coalesced_io_test 300 /tests/coalesced_io_test"
+	if [ -e "$stage/lib/modules/kvm_coalesced_pio.ko" ]; then
+		echo "coalesced_io_test_without_module 300 /tests/without-module --expect-skip /tests/coalesced_io_test"
+		echo "module_lifecycle 600 /tests/module-test 20"
+	fi
+} >"$stage/tests/list"
+if [ -e "$top/selftests/Makefile" ]; then
+	log=$dir/selftests.log
+	if ! make -C "$top/selftests" KSRC="$src" KHDR="$out/usr/include" \
+		OUTPUT="$dir/selftests" >"$log" 2>&1; then
+		tail -30 "$log"
+		die "selftests build failed, full log: $log"
+	fi
+	grep -v '^#' "$top/selftests/list" | while read -r name _; do
+		[ -n "$name" ] && cp "$dir/selftests/$name" "$stage/tests/"
+	done
+	grep -v '^#' "$top/selftests/list" >>"$stage/tests/list"
+fi
+for f in run-main module-test without-module; do
+	cp "$here/guest/$f" "$stage/tests/"
 done
+cc -static -O2 -Wall -Werror -I"$out/usr/include" -o "$stage/tests/kvm-caps" "$here/guest/kvm-caps.c"
 
 step "initramfs"
 "$here/mkinitramfs.sh" "$out" "$stage" "$dir/initramfs.cpio.gz"

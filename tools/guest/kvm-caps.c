@@ -1,11 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Print the KVM capabilities that matter for coalesced I/O, as the system
- * (/dev/kvm) and a VM see them.
+ * kvm-caps                print the KVM capabilities that matter for
+ *                         coalesced I/O, as /dev/kvm and a VM see them
+ * kvm-caps CAP            print one capability's value (system), e.g.
+ *                         "kvm-caps COALESCED_PIO"
+ * kvm-caps --hold-pio-zone PORT
+ *                         create a VM, register a coalesced PIO zone at PORT,
+ *                         print "ready" and keep the VM until stdin closes
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 #include <linux/kvm.h>
@@ -14,31 +21,80 @@ static const struct {
 	const char *name;
 	int cap;
 } caps[] = {
-	{ "KVM_CAP_COALESCED_MMIO", KVM_CAP_COALESCED_MMIO },
-	{ "KVM_CAP_COALESCED_PIO", KVM_CAP_COALESCED_PIO },
-	{ "KVM_CAP_IOEVENTFD", KVM_CAP_IOEVENTFD },
-	{ "KVM_CAP_NR_VCPUS", KVM_CAP_NR_VCPUS },
-	{ "KVM_CAP_MAX_VCPUS", KVM_CAP_MAX_VCPUS },
+	{ "COALESCED_MMIO", KVM_CAP_COALESCED_MMIO },
+	{ "COALESCED_PIO", KVM_CAP_COALESCED_PIO },
+	{ "IOEVENTFD", KVM_CAP_IOEVENTFD },
+	{ "NR_VCPUS", KVM_CAP_NR_VCPUS },
+	{ "MAX_VCPUS", KVM_CAP_MAX_VCPUS },
 };
 
-int main(void)
-{
-	int kvm, vm;
-	unsigned int i;
+#define NCAPS (sizeof(caps) / sizeof(caps[0]))
 
-	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+static int open_kvm(void)
+{
+	int kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+
 	if (kvm < 0) {
 		perror("open /dev/kvm");
-		return 1;
+		exit(1);
 	}
-	printf("KVM_GET_API_VERSION %d\n", ioctl(kvm, KVM_GET_API_VERSION, 0));
-	vm = ioctl(kvm, KVM_CREATE_VM, 0);
+	return kvm;
+}
+
+static int create_vm(int kvm)
+{
+	int vm = ioctl(kvm, KVM_CREATE_VM, 0);
+
 	if (vm < 0) {
 		perror("KVM_CREATE_VM");
+		exit(1);
+	}
+	return vm;
+}
+
+static int hold_pio_zone(unsigned long port)
+{
+	struct kvm_coalesced_mmio_zone zone = {
+		.addr = port, .size = 1, .pio = 1,
+	};
+	int vm = create_vm(open_kvm());
+	char c;
+
+	if (ioctl(vm, KVM_REGISTER_COALESCED_MMIO, &zone)) {
+		fprintf(stderr, "KVM_REGISTER_COALESCED_MMIO pio port %#lx: %s\n",
+			port, strerror(errno));
 		return 1;
 	}
-	printf("%-24s %8s %8s\n", "capability", "system", "vm");
-	for (i = 0; i < sizeof(caps) / sizeof(caps[0]); i++)
+	printf("ready\n");
+	fflush(stdout);
+	while (read(0, &c, 1) > 0)
+		;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	unsigned int i;
+	int kvm, vm;
+
+	if (argc == 3 && !strcmp(argv[1], "--hold-pio-zone"))
+		return hold_pio_zone(strtoul(argv[2], NULL, 0));
+
+	kvm = open_kvm();
+	if (argc == 2) {
+		for (i = 0; i < NCAPS; i++) {
+			if (!strcmp(argv[1], caps[i].name)) {
+				printf("%d\n", ioctl(kvm, KVM_CHECK_EXTENSION, caps[i].cap));
+				return 0;
+			}
+		}
+		fprintf(stderr, "unknown capability %s\n", argv[1]);
+		return 2;
+	}
+
+	vm = create_vm(kvm);
+	printf("%-24s %8s %8s\n", "KVM_CAP_", "system", "vm");
+	for (i = 0; i < NCAPS; i++)
 		printf("%-24s %8d %8d\n", caps[i].name,
 		       ioctl(kvm, KVM_CHECK_EXTENSION, caps[i].cap),
 		       ioctl(vm, KVM_CHECK_EXTENSION, caps[i].cap));
