@@ -41,6 +41,7 @@ EOS
 		-o "Dir::Cache=$apt_dir/cache"
 		-o "Dir::State::status=/dev/null"
 		-o "APT::Get::List-Cleanup=0"
+		-o "APT::Sandbox::User=root"
 	)
 	apt-get -qq "${apt_opts[@]}" update >&2
 	(cd "$dl" && apt-get -qq "${apt_opts[@]}" download \

@@ -11,7 +11,7 @@ or any kernel splat, and the last line printed is ``N passed, N failed, N
 skipped``.
 
   guest-results.py LOG                   judge a recorded log
-  guest-results.py --follow LOG [--job J] read the console from stdin, keep
+  guest-results.py --follow LOG          read the console from stdin, keep
                                          it in LOG, show progress, judge it
 """
 
@@ -153,7 +153,6 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("log", nargs="?", help="recorded console log to judge")
     ap.add_argument("--follow", metavar="LOG", help="read stdin, keep it in LOG")
-    ap.add_argument("--job", default="check", help="guest job (run: no KTAP expected)")
     args = ap.parse_args(argv)
     res = Result()
     if args.follow:
@@ -172,11 +171,6 @@ def main(argv=None):
         path = args.log
     else:
         ap.error("give a LOG or --follow LOG")
-    if args.job == "run":
-        if not res.done or res.splats:
-            return judge(res, path)
-        print(f"full console log: {path}")
-        return 0
     return judge(res, path)
 
 

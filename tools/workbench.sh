@@ -87,9 +87,7 @@ if [ -e "$top/selftests/Makefile" ]; then
 		tail -30 "$log"
 		die "selftests build failed, full log: $log"
 	fi
-	grep -v '^#' "$top/selftests/list" | while read -r name _; do
-		[ -n "$name" ] && cp "$dir/selftests/$name" "$stage/tests/"
-	done
+	find "$dir/selftests" -maxdepth 1 -type f -perm -u+x -exec cp {} "$stage/tests/" \;
 	grep -v '^#' "$top/selftests/list" >>"$stage/tests/list"
 fi
 for f in run-main module-test without-module; do
@@ -118,7 +116,7 @@ fi
 step "boot the guest (QEMU TCG, timeout ${KCP_TIMEOUT:-1500}s, console log: $console)"
 set +e
 timeout -k 10 "${KCP_TIMEOUT:-1500}" "${qemu[@]}" -serial stdio -monitor none </dev/null |
-	python3 "$here/guest-results.py" --follow "$console" --job "$job"
+	python3 "$here/guest-results.py" --follow "$console"
 rc=("${PIPESTATUS[@]}")
 set -e
 step "guest finished"
