@@ -53,6 +53,7 @@ BENIGN = [
     for p in (
         r"KASAN: (?:\w+ )*mode|kasan: KernelAddressSanitizer initialized",
         r"Lock dependency validator",
+        r"RCU lockdep checking is enabled",
         r"lockdep: .*(?:dependency|depth|classes)",
         r"\.\.\. (MAX_LOCK|MAX_LOCKDEP|CLASSHASH|CHAINHASH)",
         r"kmemleak: Kernel memory leak detector initialized",

@@ -26,10 +26,13 @@ def judge(name):
 
 class GuestResults(unittest.TestCase):
     def test_pass(self):
+        # A real boot of the test kernel (KASAN, lockdep, kmemleak) running
+        # upstream's coalesced_io_test; two Rust KUnit suites ran at boot.
         status, out = judge("pass.log")
         self.assertEqual(status, 0, out)
-        self.assertEqual(out[-1], "1 passed, 0 failed, 0 skipped")
+        self.assertEqual(out[-1], "3 passed, 0 failed, 0 skipped")
         self.assertIn("PASS coalesced_io_test", out)
+        self.assertIn("PASS kunit:rust_kernel_fmt", out)
         self.assertFalse(any(line.startswith("error:") for line in out))
 
     def test_failed_test(self):
@@ -74,7 +77,8 @@ class GuestResults(unittest.TestCase):
         for msg in ("kasan: KernelAddressSanitizer initialized (generic)",
                     "Lock dependency validator: Copyright (c) 2006 Red Hat, Inc., Ingo Molnar",
                     "kmemleak: Kernel memory leak detector initialized (mem pool available: 15709)",
-                    "... MAX_LOCKDEP_SUBCLASSES:  8"):
+                    "... MAX_LOCKDEP_SUBCLASSES:  8",
+                    "rcu: \tRCU lockdep checking is enabled."):
             self.assertFalse(gr.is_splat(msg), msg)
         for msg in ("BUG: KASAN: slab-out-of-bounds in foo+0x1/0x2",
                     "WARNING: possible circular locking dependency detected",
