@@ -28,6 +28,16 @@ done
 rm -f /tmp/checkpatch.$$
 echo "checkpatch --strict: ${#patches[@]} patches checked"
 
+# The series carries selftests/ to tools/testing/selftests/kvm: same files.
+for f in "$top"/selftests/kvm/x86/*; do
+	t=$src/tools/testing/selftests/kvm/x86/$(basename "$f")
+	if ! cmp -s "$f" "$t"; then
+		echo "selftests/kvm/x86/$(basename "$f") differs from the series' copy ($t):"
+		echo "  update the selftest patch (see README, 'Changing the series')"
+		fail=1
+	fi
+done
+
 rs=("$top"/rust/*.rs)
 if [ ${#rs[@]} != 0 ]; then
 	# Code, not prose: an unsafe block, fn, impl, trait or extern block.

@@ -61,6 +61,10 @@ for p in "${any_pkgs[@]}"; do
 	have_pkg "$p=$p" || missing+=("$p")
 done
 
+# checkpatch.pl's SPDX check (scripts/spdxcheck.py) needs ply and GitPython.
+ply_ok=0
+python3 -c 'import ply, git' 2>/dev/null && ply_ok=1
+
 bindgen_bin=$(bindgen_path)
 bindgen_ok=0
 if [ -x "$bindgen_bin" ] && "$bindgen_bin" --version | grep -qx "bindgen $BINDGEN_VERSION"; then
@@ -68,8 +72,9 @@ if [ -x "$bindgen_bin" ] && "$bindgen_bin" --version | grep -qx "bindgen $BINDGE
 fi
 
 if [ $check_only = 1 ]; then
-	[ ${#missing[@]} = 0 ] && [ $bindgen_ok = 1 ] && exit 0
-	echo "missing: ${missing[*]} $([ $bindgen_ok = 1 ] || echo "bindgen-cli $BINDGEN_VERSION")"
+	[ ${#missing[@]} = 0 ] && [ $bindgen_ok = 1 ] && [ $ply_ok = 1 ] && exit 0
+	echo "missing: ${missing[*]} $([ $bindgen_ok = 1 ] || echo "bindgen-cli $BINDGEN_VERSION")" \
+		"$([ $ply_ok = 1 ] || echo "python ply $PLY_VERSION, GitPython $GITPYTHON_VERSION")"
 	exit 1
 fi
 
@@ -108,5 +113,10 @@ if [ $bindgen_ok = 0 ]; then
 	export LIBCLANG_PATH=/usr/lib/llvm-19/lib
 	cargo install --quiet --locked --root "$(dirname "$(dirname "$bindgen_bin")")" \
 		bindgen-cli --version "$BINDGEN_VERSION"
+fi
+if [ $ply_ok = 0 ]; then
+	step "pip install ply $PLY_VERSION GitPython $GITPYTHON_VERSION (for checkpatch.pl)"
+	python3 -m pip install --quiet --root-user-action=ignore \
+		"ply==$PLY_VERSION" "GitPython==$GITPYTHON_VERSION"
 fi
 echo "toolchain ready"

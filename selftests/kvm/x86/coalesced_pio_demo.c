@@ -77,7 +77,8 @@ static void guest_code(void)
 	u8 reg, v8;
 
 	for (;;) {
-		out_cycles = in_cycles = 0;
+		out_cycles = 0;
+		in_cycles = 0;
 		for (i = 0; i < RTC_ACCESSES; i++) {
 			reg = rtc_regs[i % sizeof(rtc_regs)] | (i & 0x80);
 			t0 = rdtsc();
@@ -91,7 +92,8 @@ static void guest_code(void)
 		}
 		GUEST_SYNC3(STAGE_RTC, out_cycles, in_cycles);
 
-		out_cycles = in_cycles = 0;
+		out_cycles = 0;
+		in_cycles = 0;
 		for (i = 0; i < PCI_ACCESSES; i++) {
 			/* bus 0, every device and function, registers 0 and 8 */
 			addr = 0x80000000 | (i >> 1) << 8 | (i & 1) << 3;

@@ -344,20 +344,20 @@ static void guest_write_all(u64 *mmio)
  * One round of guest_write_all(): each of the three writes is either
  * coalesced or exits, as the zones registered at that point say.
  */
-static void write_round(FIXTURE_DATA(cpio) *self, u32 round,
-			bool pci, bool rtc, bool mmio)
+static void write_round(struct kvm_vcpu *vcpu, struct kvm_coalesced_mmio_ring *ring,
+			u32 max, u32 round, bool pci, bool rtc, bool mmio)
 {
 	u32 n, i = 0;
 
 	if (!pci)
-		vcpu_run_expect_io(self->vcpu, KVM_EXIT_IO_OUT, PCI_ADDR_PORT, 4, round);
+		vcpu_run_expect_io(vcpu, KVM_EXIT_IO_OUT, PCI_ADDR_PORT, 4, round);
 	if (!rtc)
-		vcpu_run_expect_io(self->vcpu, KVM_EXIT_IO_OUT, RTC_INDEX_PORT, 1, (u8)round);
+		vcpu_run_expect_io(vcpu, KVM_EXIT_IO_OUT, RTC_INDEX_PORT, 1, (u8)round);
 	if (!mmio)
-		vcpu_run_expect_mmio_write(self->vcpu, MMIO_ZONE_GPA, round);
-	vcpu_run_expect_sync(self->vcpu, round);
+		vcpu_run_expect_mmio_write(vcpu, MMIO_ZONE_GPA, round);
+	vcpu_run_expect_sync(vcpu, round);
 
-	n = ring_drain(self->ring, entries, self->max);
+	n = ring_drain(ring, entries, max);
 	TEST_ASSERT(n == pci + rtc + mmio, "round %u: %u entries, wanted %u",
 		    round, n, pci + rtc + mmio);
 	if (pci)
@@ -383,35 +383,35 @@ TEST_F(cpio, unregister)
 	kvm_vm_register_coalesced_io(vm, PCI_ADDR_PORT, 4, true);
 	kvm_vm_register_coalesced_io(vm, RTC_INDEX_PORT, 1, true);
 	kvm_vm_register_coalesced_io(vm, MMIO_ZONE_GPA, 8, false);
-	write_round(self, 0, true, true, true);
+	write_round(self->vcpu, self->ring, self->max, 0, true, true, true);
 	check_counters(vm, 2, 2, 0, 0);
 
 	/* Each kind's unregister leaves the other kind's zones alone. */
 	TEST_ASSERT_EQ(__unregister_zone(vm, MMIO_ZONE_GPA, 8, 1), 0);
 	TEST_ASSERT_EQ(__unregister_zone(vm, RTC_INDEX_PORT, 1, 0), 0);
 	TEST_ASSERT_EQ(__unregister_zone(vm, PCI_ADDR_PORT, 4, 0), 0);
-	write_round(self, 1, true, true, true);
+	write_round(self->vcpu, self->ring, self->max, 1, true, true, true);
 	check_counters(vm, 2, 4, 0, 0);
 
 	/* Nothing to unregister: 0, nothing changes. */
 	TEST_ASSERT_EQ(__unregister_zone(vm, 0x500, 4, 1), 0);
-	write_round(self, 2, true, true, true);
+	write_round(self->vcpu, self->ring, self->max, 2, true, true, true);
 	check_counters(vm, 2, 6, 0, 0);
 
 	/* A sub-range removes the zone that contains it; again: no-op. */
 	TEST_ASSERT_EQ(__unregister_zone(vm, PCI_ADDR_PORT + 1, 2, 1), 0);
 	check_counters(vm, 1, 6, 0, 0);
 	TEST_ASSERT_EQ(__unregister_zone(vm, PCI_ADDR_PORT + 1, 2, 1), 0);
-	write_round(self, 3, false, true, true);
+	write_round(self->vcpu, self->ring, self->max, 3, false, true, true);
 	check_counters(vm, 1, 7, 0, 0);
 
 	/* A range larger than the zone is not contained in it. */
 	TEST_ASSERT_EQ(__unregister_zone(vm, RTC_INDEX_PORT, 2, 1), 0);
-	write_round(self, 4, false, true, true);
+	write_round(self->vcpu, self->ring, self->max, 4, false, true, true);
 	check_counters(vm, 1, 8, 0, 0);
 
 	TEST_ASSERT_EQ(__unregister_zone(vm, RTC_INDEX_PORT, 1, 1), 0);
-	write_round(self, 5, false, false, true);
+	write_round(self->vcpu, self->ring, self->max, 5, false, false, true);
 	check_counters(vm, 0, 8, 0, 0);
 
 	/* Every zone containing the range goes, overlapping ones too. */
@@ -420,14 +420,14 @@ TEST_F(cpio, unregister)
 	check_counters(vm, 2, 8, 0, 0);
 	TEST_ASSERT_EQ(__unregister_zone(vm, PCI_ADDR_PORT + 2, 1, 1), 0);
 	check_counters(vm, 0, 8, 0, 0);
-	write_round(self, 6, false, false, true);
+	write_round(self->vcpu, self->ring, self->max, 6, false, false, true);
 
 	TEST_ASSERT_EQ(__unregister_zone(vm, MMIO_ZONE_GPA, 8, 0), 0);
-	write_round(self, 7, false, false, false);
+	write_round(self->vcpu, self->ring, self->max, 7, false, false, false);
 
 	/* A zone registered again works again. */
 	kvm_vm_register_coalesced_io(vm, RTC_INDEX_PORT, 1, true);
-	write_round(self, 8, false, true, false);
+	write_round(self->vcpu, self->ring, self->max, 8, false, true, false);
 	check_counters(vm, 1, 9, 0, 0);
 }
 
