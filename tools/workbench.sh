@@ -50,6 +50,12 @@ for m in "${mods[@]}"; do
 done
 if [ -e "$top/rust/kvm_coalesced_pio.rs" ]; then
 	log=$dir/module.log
+	# Kbuild refuses an MO= build beside the products of an in-tree M=
+	# build (make modules KDIR=...): remove those first.
+	if compgen -G "$top/rust/*.o" >/dev/null || [ -e "$top/modules.order" ]; then
+		echo "removing the products of an in-tree module build (make clean)"
+		kmake -C "$out" M="$top" clean >/dev/null
+	fi
 	if ! kmake -C "$out" M="$top" MO="$dir/module" W=1 CLIPPY=1 modules >"$log" 2>&1; then
 		tail -30 "$log"
 		die "module build failed, full log: $log"
