@@ -28,8 +28,9 @@ done
 rm -f /tmp/checkpatch.$$
 echo "checkpatch --strict: ${#patches[@]} patches checked"
 
-# The series carries selftests/ to tools/testing/selftests/kvm: same files.
-for f in "$top"/selftests/kvm/x86/*; do
+# The series carries the C sources of selftests/ to
+# tools/testing/selftests/kvm: same files.
+for f in "$top"/selftests/kvm/x86/*.[ch]; do
 	t=$src/tools/testing/selftests/kvm/x86/$(basename "$f")
 	if ! cmp -s "$f" "$t"; then
 		echo "selftests/kvm/x86/$(basename "$f") differs from the series' copy ($t):"
