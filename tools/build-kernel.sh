@@ -75,6 +75,15 @@ if [ -n "$(git_k status --porcelain --untracked-files=normal)" ] && [ "${KCP_FOR
 fi
 step "apply the series ($(ls "$top"/patches/*.patch 2>/dev/null | wc -l) patches)" >&2
 git_k am --abort >/dev/null 2>&1 || true
+# Re-applying the series from pristine rewrites every file it touches; keep
+# the timestamps of those whose content ends up the same, so that make only
+# rebuilds what the new series really changed.
+old_head=$(git_k rev-parse HEAD)
+mtimes=$(mktemp)
+trap 'rm -f "$mtimes"' EXIT
+git_k diff --name-only pristine "$old_head" | while read -r f; do
+	[ -e "$src/$f" ] && printf '%s %s\n' "$(stat -c %Y "$src/$f")" "$f"
+done >"$mtimes"
 git_k checkout -q --detach pristine
 git_k reset -q --hard pristine
 git_k clean -qfdx
@@ -82,6 +91,10 @@ if ls "$top"/patches/*.patch >/dev/null 2>&1; then
 	git_k am -q --whitespace=error-all "$top"/patches/*.patch ||
 		die "the series does not apply to the pristine tree (see git -C $src am --show-current-patch)"
 fi
+changed=$(git_k diff --name-only "$old_head" HEAD)
+while read -r t f; do
+	grep -qxF "$f" <<<"$changed" || touch -d "@$t" "$src/$f"
+done <"$mtimes"
 
 kmake() {
 	# shellcheck disable=SC2046

@@ -18,14 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <kvm_util.h>
-#include <processor.h>
-#include <ucall_common.h>
-
-#define RTC_INDEX	0x70
-#define RTC_DATA	0x71
-#define PCI_ADDR	0xcf8
-#define PCI_DATA	0xcfc
+#include "coalesced_pio.h"
 
 #define RTC_ACCESSES	2000
 #define PCI_ACCESSES	2048
@@ -47,27 +40,6 @@ static inline u32 pci_value(u32 addr)
 
 enum { STAGE_RTC = 1, STAGE_PCI = 2 };
 
-static inline void out8(u16 port, u8 val)
-{
-	asm volatile("outb %b0, %w1" : : "a"(val), "Nd"(port));
-}
-
-static inline u8 in8(u16 port)
-{
-	u8 val;
-
-	asm volatile("inb %w1, %b0" : "=a"(val) : "Nd"(port));
-	return val;
-}
-
-static inline u32 in32(u16 port)
-{
-	u32 val;
-
-	asm volatile("inl %w1, %0" : "=a"(val) : "Nd"(port));
-	return val;
-}
-
 static void guest_code(void)
 {
 	/* The registers a tick handler reads: seconds, minutes, hours, status. */
@@ -82,9 +54,9 @@ static void guest_code(void)
 		for (i = 0; i < RTC_ACCESSES; i++) {
 			reg = rtc_regs[i % sizeof(rtc_regs)] | (i & 0x80);
 			t0 = rdtsc();
-			out8(RTC_INDEX, reg);
+			guest_outb(RTC_INDEX_PORT, reg);
 			t1 = rdtsc();
-			v8 = in8(RTC_DATA);
+			v8 = guest_inb(RTC_DATA_PORT);
 			t2 = rdtsc();
 			GUEST_ASSERT_EQ(v8, cmos_value(reg));
 			out_cycles += t1 - t0;
@@ -98,9 +70,9 @@ static void guest_code(void)
 			/* bus 0, every device and function, registers 0 and 8 */
 			addr = 0x80000000 | (i >> 1) << 8 | (i & 1) << 3;
 			t0 = rdtsc();
-			outl(PCI_ADDR, addr);
+			guest_outl(PCI_ADDR_PORT, addr);
 			t1 = rdtsc();
-			v32 = in32(PCI_DATA);
+			v32 = guest_inl(PCI_DATA_PORT);
 			t2 = rdtsc();
 			GUEST_ASSERT_EQ(v32, pci_value(addr));
 			out_cycles += t1 - t0;
@@ -119,7 +91,7 @@ struct port_stats {
 struct vmm {
 	struct kvm_vcpu *vcpu;
 	struct kvm_coalesced_mmio_ring *ring;
-	u32 ring_max;
+	struct kvm_coalesced_mmio *queued;	/* what drain() took off the ring */
 	u8 rtc_index;
 	u32 pci_addr;
 	struct port_stats ports[4];
@@ -138,30 +110,27 @@ static struct port_stats *stats(struct vmm *m, u16 port)
 
 static void device_write(struct vmm *m, u16 port, u32 val)
 {
-	if (port == RTC_INDEX)
+	if (port == RTC_INDEX_PORT)
 		m->rtc_index = val;
-	else if (port == PCI_ADDR)
+	else if (port == PCI_ADDR_PORT)
 		m->pci_addr = val;
 	else
 		TEST_FAIL("write to port 0x%x", port);
 }
 
-/* Replay the ring as QEMU's kvm_flush_coalesced_mmio_buffer() does. */
+/*
+ * Replay the ring as QEMU's kvm_flush_coalesced_mmio_buffer() does: every
+ * queued write reaches its device, in order, before the access that needs it.
+ */
 static void drain(struct vmm *m)
 {
-	struct kvm_coalesced_mmio_ring *ring = m->ring;
-	struct kvm_coalesced_mmio *e;
-	u32 first = READ_ONCE(ring->first);
+	struct kvm_coalesced_mmio *e = m->queued;
+	u32 i, n = ring_drain(m->ring, e, ring_max());
 
-	while (first != READ_ONCE(ring->last)) {
-		__sync_synchronize();	/* read the entry after 'last' */
-		e = &ring->coalesced_mmio[first];
-		TEST_ASSERT(e->pio == 1, "MMIO entry in the ring at %u", first);
-		device_write(m, e->phys_addr,
-			     e->len == 1 ? e->data[0] : *(u32 *)e->data);
-		stats(m, e->phys_addr)->coalesced++;
-		first = (first + 1) % m->ring_max;
-		WRITE_ONCE(ring->first, first);
+	for (i = 0; i < n; i++) {
+		TEST_ASSERT(e[i].pio == 1, "MMIO entry in the ring");
+		device_write(m, e[i].phys_addr, entry_data(&e[i]));
+		stats(m, e[i].phys_addr)->coalesced++;
 	}
 }
 
@@ -179,9 +148,9 @@ static void handle_io(struct vmm *m)
 	}
 	/* A data port read: apply the queued index/address writes first. */
 	drain(m);
-	if (port == RTC_DATA)
+	if (port == RTC_DATA_PORT)
 		*(u8 *)data = cmos_value(m->rtc_index);
-	else if (port == PCI_DATA)
+	else if (port == PCI_DATA_PORT)
 		*(u32 *)data = pci_value(m->pci_addr);
 	else
 		TEST_FAIL("read from port 0x%x", port);
@@ -228,33 +197,36 @@ static void report(struct vmm *m, const char *zones, const char *workload,
 static void run_workloads(bool coalesce)
 {
 	struct vmm m = {
-		.ports = { { RTC_INDEX }, { RTC_DATA }, { PCI_ADDR }, { PCI_DATA } },
+		.ports = {
+			{ RTC_INDEX_PORT }, { RTC_DATA_PORT },
+			{ PCI_ADDR_PORT }, { PCI_DATA_PORT },
+		},
 	};
 	const char *zones = coalesce ? "0x70+cf8" : "none";
 	struct kvm_vm *vm;
 	u64 oc, ic;
 
 	vm = vm_create_with_one_vcpu(&m.vcpu, guest_code);
-	m.ring = (void *)m.vcpu->run +
-		 kvm_check_cap(KVM_CAP_COALESCED_MMIO) * getpagesize();
-	m.ring_max = (getpagesize() - sizeof(struct kvm_coalesced_mmio_ring)) /
-		     sizeof(struct kvm_coalesced_mmio);
+	m.ring = ring_map(m.vcpu);
+	m.queued = calloc(ring_max(), sizeof(*m.queued));
+	TEST_ASSERT(m.queued, "calloc");
 	if (coalesce) {
 		/* What QEMU registers: the RTC index port, the PCI address. */
-		kvm_vm_register_coalesced_io(vm, RTC_INDEX, 1, true);
-		kvm_vm_register_coalesced_io(vm, PCI_ADDR, 4, true);
+		kvm_vm_register_coalesced_io(vm, RTC_INDEX_PORT, 1, true);
+		kvm_vm_register_coalesced_io(vm, PCI_ADDR_PORT, 4, true);
 	}
 
 	run_stage(&m, STAGE_RTC, &oc, &ic);
-	report(&m, zones, "RTC tick", RTC_INDEX, RTC_DATA, RTC_ACCESSES, oc, ic);
+	report(&m, zones, "RTC tick", RTC_INDEX_PORT, RTC_DATA_PORT, RTC_ACCESSES, oc, ic);
 	run_stage(&m, STAGE_PCI, &oc, &ic);
-	report(&m, zones, "PCI scan", PCI_ADDR, PCI_DATA, PCI_ACCESSES, oc, ic);
+	report(&m, zones, "PCI scan", PCI_ADDR_PORT, PCI_DATA_PORT, PCI_ACCESSES, oc, ic);
 
 	/* Every write reached the device: as an exit or through the ring. */
-	TEST_ASSERT_EQ(stats(&m, RTC_INDEX)->exits + stats(&m, RTC_INDEX)->coalesced,
+	TEST_ASSERT_EQ(stats(&m, RTC_INDEX_PORT)->exits + stats(&m, RTC_INDEX_PORT)->coalesced,
 		       RTC_ACCESSES);
-	TEST_ASSERT_EQ(stats(&m, PCI_ADDR)->exits + stats(&m, PCI_ADDR)->coalesced,
+	TEST_ASSERT_EQ(stats(&m, PCI_ADDR_PORT)->exits + stats(&m, PCI_ADDR_PORT)->coalesced,
 		       PCI_ACCESSES);
+	free(m.queued);
 	kvm_vm_free(vm);
 }
 
