@@ -7,7 +7,8 @@
 #   make check T=a,b        run only the named guest tests
 #   make shell              boot the test VM to a shell
 #   make modules KDIR=...   build kvm_coalesced_pio.ko against a kernel tree
-#                           (its O= directory) that has the series applied
+#                           (its O= directory) that has the series applied;
+#                           KMAKE_VARS="LLVM=1 ..." for that tree's toolchain
 #   make kdir               build the workbench kernel, print its KDIR
 #
 # The kernel build (and every other build product) lives in the cache,
@@ -15,8 +16,10 @@
 
 TOOLS := $(CURDIR)/tools
 
-# Debian's rustc and the pinned bindgen; LLVM=-19 (see tools/lib.sh).
-KMAKE_VARS = $(shell . $(TOOLS)/versions.mk; . $(TOOLS)/lib.sh; kmake_vars)
+# The toolchain variables every kernel make gets: by default Debian's rustc,
+# the pinned bindgen and LLVM=-19 (tools/lib.sh).  For a kernel built with
+# another toolchain, pass its own, e.g. KMAKE_VARS="LLVM=1".
+KMAKE_VARS ?= $(shell . $(TOOLS)/versions.mk; . $(TOOLS)/lib.sh; kmake_vars)
 
 .PHONY: all run check shell kdir modules clean test-tools
 
