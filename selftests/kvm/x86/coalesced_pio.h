@@ -207,12 +207,11 @@ static inline void vcpu_run_expect_io(struct kvm_vcpu *vcpu, u8 direction,
 		memcpy(io_data, &data, size);
 }
 
-/* Run the vCPU and require GUEST_SYNC(@stage). */
-static inline void vcpu_run_expect_sync(struct kvm_vcpu *vcpu, u64 stage)
+/* Require the exit the vCPU has just made to be GUEST_SYNC(@stage). */
+static inline void vcpu_expect_sync(struct kvm_vcpu *vcpu, u64 stage)
 {
 	struct ucall uc;
 
-	vcpu_run(vcpu);
 	switch (get_ucall(vcpu, &uc)) {
 	case UCALL_SYNC:
 		TEST_ASSERT(uc.args[1] == stage,
@@ -228,6 +227,13 @@ static inline void vcpu_run_expect_sync(struct kvm_vcpu *vcpu, u64 stage)
 			  exit_reason_str(vcpu->run->exit_reason),
 			  vcpu->run->io.port);
 	}
+}
+
+/* Run the vCPU and require GUEST_SYNC(@stage). */
+static inline void vcpu_run_expect_sync(struct kvm_vcpu *vcpu, u64 stage)
+{
+	vcpu_run(vcpu);
+	vcpu_expect_sync(vcpu, stage);
 }
 
 static inline void vcpu_run_expect_done(struct kvm_vcpu *vcpu)
