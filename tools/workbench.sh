@@ -84,6 +84,7 @@ cp "$ksft/coalesced_io_test" "$stage/tests/"
 	if [ -e "$stage/lib/modules/kvm_coalesced_pio.ko" ]; then
 		echo "coalesced_io_test_without_module 300 /tests/without-module --expect-skip /tests/coalesced_io_test"
 		echo "module_lifecycle 600 /tests/module-test 20"
+		echo "module_churn 900 /tests/module-churn 100"
 	fi
 } >"$stage/tests/list"
 if [ -e "$top/selftests/Makefile" ]; then
@@ -96,7 +97,7 @@ if [ -e "$top/selftests/Makefile" ]; then
 	find "$dir/selftests" -maxdepth 1 -type f -perm -u+x -exec cp {} "$stage/tests/" \;
 	grep -v '^#' "$top/selftests/list" >>"$stage/tests/list"
 fi
-for f in run-main module-test without-module; do
+for f in run-main module-test module-churn without-module; do
 	cp "$here/guest/$f" "$stage/tests/"
 done
 cc -static -O2 -Wall -Werror -I"$out/usr/include" -o "$stage/tests/kvm-caps" "$here/guest/kvm-caps.c"

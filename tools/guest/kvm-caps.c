@@ -7,6 +7,11 @@
  * kvm-caps --hold-pio-zone PORT
  *                         create a VM, register a coalesced PIO zone at PORT,
  *                         print "ready" and keep the VM until stdin closes
+ * kvm-caps --churn STOPFILE
+ *                         until STOPFILE exists: create a VM, register a pio
+ *                         zone, unregister it, close the VM; count what
+ *                         happened (a zone, or EINVAL without a provider;
+ *                         any other error fails)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -72,6 +77,37 @@ static int hold_pio_zone(unsigned long port)
 	return 0;
 }
 
+static int churn(const char *stopfile)
+{
+	struct kvm_coalesced_mmio_zone zone = {
+		.addr = 0x70, .size = 1, .pio = 1,
+	};
+	unsigned long vms = 0, zones = 0, einval = 0;
+	int kvm = open_kvm(), vm;
+
+	while (access(stopfile, F_OK)) {
+		vm = create_vm(kvm);
+		vms++;
+		if (!ioctl(vm, KVM_REGISTER_COALESCED_MMIO, &zone)) {
+			zones++;
+			/* Every other VM dies with its zone still registered. */
+			if (vms & 1 && ioctl(vm, KVM_UNREGISTER_COALESCED_MMIO, &zone)) {
+				perror("KVM_UNREGISTER_COALESCED_MMIO");
+				return 1;
+			}
+		} else if (errno == EINVAL) {
+			einval++;
+		} else {
+			perror("KVM_REGISTER_COALESCED_MMIO");
+			return 1;
+		}
+		close(vm);
+	}
+	printf("churn: %lu VMs, %lu pio zones registered, %lu EINVAL (no provider)\n",
+	       vms, zones, einval);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	unsigned int i;
@@ -79,6 +115,8 @@ int main(int argc, char **argv)
 
 	if (argc == 3 && !strcmp(argv[1], "--hold-pio-zone"))
 		return hold_pio_zone(strtoul(argv[2], NULL, 0));
+	if (argc == 3 && !strcmp(argv[1], "--churn"))
+		return churn(argv[2]);
 
 	kvm = open_kvm();
 	if (argc == 2) {
