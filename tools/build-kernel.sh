@@ -37,7 +37,7 @@ key=$( {
 	echo "$base"
 	cat "$here/kvm-test.config"
 	cat "$top"/patches/*.patch 2>/dev/null || true
-	sha256sum "$here/build-kernel.sh"
+	sha256sum <"$here/build-kernel.sh"
 } | sha256sum | cut -c1-64)
 
 dir=$KCP_CACHE/build/$base
