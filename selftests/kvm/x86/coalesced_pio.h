@@ -65,6 +65,17 @@ static inline u32 guest_inl(u16 port)
 
 /* Host side. */
 
+/*
+ * For the tests that need the provider: without it every case would skip,
+ * so skip the whole binary once, saying why.  Call from main().
+ */
+static inline void require_coalesced_pio(void)
+{
+	TEST_REQUIRE(kvm_has_cap(KVM_CAP_COALESCED_MMIO));
+	__TEST_REQUIRE(kvm_has_cap(KVM_CAP_COALESCED_PIO),
+		       "KVM_CAP_COALESCED_PIO is 0: kvm_coalesced_pio.ko is not loaded");
+}
+
 /* KVM_COALESCED_MMIO_MAX of the kernel, computed from the page size. */
 static inline u32 ring_max(void)
 {

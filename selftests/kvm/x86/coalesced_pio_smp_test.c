@@ -171,13 +171,7 @@ static void run_round(struct kvm_coalesced_mmio_ring *ring, u32 round,
 
 FIXTURE(smp) {};
 
-FIXTURE_SETUP(smp)
-{
-	if (!kvm_check_cap(KVM_CAP_COALESCED_MMIO))
-		SKIP(return, "KVM_CAP_COALESCED_MMIO is 0");
-	if (!kvm_check_cap(KVM_CAP_COALESCED_PIO))
-		SKIP(return, "KVM_CAP_COALESCED_PIO is 0: kvm_coalesced_pio.ko is not loaded");
-}
+FIXTURE_SETUP(smp) {}
 
 FIXTURE_TEARDOWN(smp) {}
 
@@ -210,9 +204,7 @@ TEST_F_TIMEOUT(smp, concurrent_writers, 240)
 
 int main(int argc, char *argv[])
 {
-	TEST_REQUIRE(kvm_has_cap(KVM_CAP_COALESCED_MMIO));
-	__TEST_REQUIRE(kvm_has_cap(KVM_CAP_COALESCED_PIO),
-		       "KVM_CAP_COALESCED_PIO is 0: kvm_coalesced_pio.ko is not loaded");
+	require_coalesced_pio();
 
 	return test_harness_run(argc, argv);
 }

@@ -24,11 +24,6 @@ FIXTURE(cpio) {
 
 FIXTURE_SETUP(cpio)
 {
-	if (!kvm_check_cap(KVM_CAP_COALESCED_MMIO))
-		SKIP(return, "KVM_CAP_COALESCED_MMIO is 0");
-	if (!kvm_check_cap(KVM_CAP_COALESCED_PIO))
-		SKIP(return, "KVM_CAP_COALESCED_PIO is 0: kvm_coalesced_pio.ko is not loaded");
-
 	self->vm = vm_create_with_one_vcpu(&self->vcpu, NULL);
 	self->ring = ring_map(self->vcpu);
 	self->max = ring_max();
@@ -531,9 +526,7 @@ TEST_F(cpio, bad_last_index)
 int main(int argc, char *argv[])
 {
 	/* With the module missing every case would skip: say so once. */
-	TEST_REQUIRE(kvm_has_cap(KVM_CAP_COALESCED_MMIO));
-	__TEST_REQUIRE(kvm_has_cap(KVM_CAP_COALESCED_PIO),
-		       "KVM_CAP_COALESCED_PIO is 0: kvm_coalesced_pio.ko is not loaded");
+	require_coalesced_pio();
 
 	return test_harness_run(argc, argv);
 }
