@@ -10,6 +10,12 @@
 //! Every zone is an I/O device on the VM's port I/O bus. The bus and the VM's zone list each hold
 //! a reference on the device, so a zone stays valid as long as the list has it, even after KVM
 //! destroyed the bus.
+//!
+//! Unlike the C code, the module refuses zones that the bus lookup could miss or that can never
+//! match a write: empty zones and zones reaching past port 0xffff (`EINVAL`), and zones that
+//! overlap one of the VM's pio zones (`EEXIST`). The bus finds a device by binary search over
+//! ranges sorted by address, which only works while no range contains another: beside an empty
+//! or a nested zone, a write inside a registered zone could exit although the ring has room.
 
 use kernel::{
     kvm::{
@@ -43,21 +49,40 @@ struct Stats {
     bad_index: Atomic<u64>,
 }
 
+/// The number of I/O ports: a zone lies inside `[0, PORTS)`.
+const PORTS: u64 = 0x1_0000;
+
 /// A pio zone: the ports `[addr, addr + size)`.
+///
+/// # Invariants
+///
+/// `size > 0` and `addr + size <= PORTS`.
 struct PioZone {
     addr: u64,
     size: u32,
+    /// The writes appended to the ring for this zone.
+    coalesced: Atomic<u64>,
     stats: Arc<Stats>,
 }
 
 impl PioZone {
+    /// The end of the zone, which cannot wrap by the type invariants.
+    fn end(&self) -> u64 {
+        self.addr + u64::from(self.size)
+    }
+
     /// Whether `[addr, addr + len)` lies inside the zone, as `coalesced_mmio_in_range()` in C:
-    /// an access that wraps is never inside, and the end of the zone wraps as a `u64`.
+    /// an access that wraps is never inside.
     fn contains(&self, addr: u64, len: u64) -> bool {
         let Some(end) = addr.checked_add(len) else {
             return false;
         };
-        addr >= self.addr && end <= self.addr.wrapping_add(u64::from(self.size))
+        addr >= self.addr && end <= self.end()
+    }
+
+    /// Whether the zone shares a port with `[addr, end)`.
+    fn overlaps(&self, addr: u64, end: u64) -> bool {
+        addr < self.end() && self.addr < end
     }
 }
 
@@ -70,6 +95,7 @@ impl IoDeviceOps for PioZone {
         // On error KVM exits to userspace with the write: nothing is lost.
         match kvm.coalesced_ring().append(addr, data, true) {
             Ok(()) => {
+                self.coalesced.add(1, Relaxed);
                 self.stats.coalesced.add(1, Relaxed);
                 Ok(())
             }
@@ -121,18 +147,29 @@ impl coalesced_pio::Provider for CoalescedPio {
     }
 
     fn register_zone(kvm: &SlotsLocked<'_>, vm: Pin<&VmState>, zone: Zone) -> Result {
+        // Refuse what the bus lookup could miss (see the module's documentation).
+        if zone.size == 0 || zone.addr >= PORTS || PORTS - zone.addr < u64::from(zone.size) {
+            return Err(EINVAL);
+        }
+        let end = zone.addr + u64::from(zone.size);
+
+        let mut zones = vm.zones.lock();
+        if zones.iter().any(|z| z.overlaps(zone.addr, end)) {
+            return Err(EEXIST);
+        }
+
+        // INVARIANT: checked above.
         let dev = IoDevice::new(
             PioZone {
                 addr: zone.addr,
                 size: zone.size,
+                coalesced: Atomic::new(0),
                 stats: vm.stats.clone(),
             },
             GFP_KERNEL_ACCOUNT,
         )?;
-
-        let mut zones = vm.zones.lock();
         zones.push(dev.clone(), GFP_KERNEL_ACCOUNT)?;
-        // KVM's C code passed the size to the `int` length of the bus as is: so do we.
+        // The size is at most `PORTS`, so it fits the `int` length of the bus.
         if let Err(e) = kvm.io_bus_register_dev(Bus::Pio, zone.addr, zone.size as i32, dev) {
             zones.pop();
             return Err(e);
@@ -168,11 +205,15 @@ impl coalesced_pio::Provider for CoalescedPio {
     }
 
     fn show(m: &SeqFile, vm: Pin<&VmState>) -> Result {
-        let zones = vm.zones.lock().len();
-        seq_print!(m, "zones {}\n", zones);
+        let zones = vm.zones.lock();
+        seq_print!(m, "zones {}\n", zones.len());
         seq_print!(m, "coalesced {}\n", vm.stats.coalesced.load(Relaxed));
         seq_print!(m, "ring_full {}\n", vm.stats.ring_full.load(Relaxed));
         seq_print!(m, "bad_index {}\n", vm.stats.bad_index.load(Relaxed));
+        for z in zones.iter() {
+            let coalesced = z.coalesced.load(Relaxed);
+            seq_print!(m, "zone@{:#x}+{} {}\n", z.addr, z.size, coalesced);
+        }
         Ok(())
     }
 }

@@ -42,6 +42,8 @@ SPLATS = [
         r"suspicious RCU usage",
         r"kmemleak: \d+ new suspected memory leak",
         r"unreferenced object 0x",
+        r"Kernel memory leak detector disabled",
+        r"kmemleak: Memory pool empty",
         r"rcu: INFO: .*stall",
         r"INFO: task .* blocked for more than",
         r"Call Trace:.*\bBUG\b",

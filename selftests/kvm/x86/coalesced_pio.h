@@ -65,6 +65,18 @@ static inline u32 guest_inl(u16 port)
 
 /* Host side. */
 
+/* xorshift32: random numbers reproducible from a printed seed. */
+static inline u32 xorshift32(u32 *state)
+{
+	u32 x = *state;
+
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	*state = x;
+	return x;
+}
+
 /*
  * For the tests that need the provider: without it every case would skip,
  * so skip the whole binary once, saying why.  Call from main().
@@ -285,7 +297,8 @@ static inline int __coalesced_io_zone(struct kvm_vm *vm, unsigned long ioctl_nr,
 
 /*
  * The module's per-VM debugfs file, see Documentation/interface-spec.md:
- * /sys/kernel/debug/kvm/<pid>-<vm fd>/coalesced_pio, "key value" lines.
+ * /sys/kernel/debug/kvm/<pid>-<vm fd>/coalesced_pio, "key value" lines,
+ * then a "zone@0x<addr>+<size> <coalesced>" line per zone.
  */
 struct cpio_counters {
 	long zones;
@@ -353,6 +366,27 @@ static inline void read_counters(struct kvm_vm *vm, struct cpio_counters *c)
 	fclose(f);
 	TEST_ASSERT(seen == 15, "%s: missing keys (found mask 0x%x of 0xf)",
 		    path, seen);
+}
+
+/*
+ * The writes coalesced into the zone [@addr, @addr + @size), from its
+ * "zone@0x<addr>+<size> <count>" line, or -1 if the VM has no such zone.
+ */
+static inline long cpio_zone_coalesced(struct kvm_vm *vm, u64 addr, u32 size)
+{
+	char path[128], key[64], want[64];
+	long val, found = -1;
+	FILE *f;
+
+	cpio_debugfs_path(vm, path, sizeof(path));
+	snprintf(want, sizeof(want), "zone@0x%llx+%u", (unsigned long long)addr, size);
+	f = fopen(path, "r");
+	TEST_ASSERT(f, "open %s: %s", path, strerror(errno));
+	while (fscanf(f, "%63s %ld", key, &val) == 2)
+		if (!strcmp(key, want))
+			found = val;
+	fclose(f);
+	return found;
 }
 
 /* Compare every counter; skipped (with a note) if debugfs is not there. */

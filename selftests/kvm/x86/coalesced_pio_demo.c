@@ -227,6 +227,8 @@ static void run_workloads(bool coalesce)
 	TEST_ASSERT_EQ(stats(&m, PCI_ADDR_PORT)->exits + stats(&m, PCI_ADDR_PORT)->coalesced,
 		       PCI_ACCESSES);
 	free(m.queued);
+	/* The mapping holds the VM: without this it outlives kvm_vm_free(). */
+	ring_unmap(m.ring);
 	kvm_vm_free(vm);
 }
 

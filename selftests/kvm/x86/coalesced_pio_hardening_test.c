@@ -97,18 +97,6 @@ static void *vcpu_thread(void *arg)
 	return NULL;
 }
 
-/* xorshift32: reproducible from the printed seed. */
-static u32 next_rand(u32 *state)
-{
-	u32 x = *state;
-
-	x ^= x << 13;
-	x ^= x >> 17;
-	x ^= x << 5;
-	*state = x;
-	return x;
-}
-
 /* Write first or last, in range or not, until told to stop (or bounded). */
 static void *tamper_thread(void *arg)
 {
@@ -117,7 +105,7 @@ static void *tamper_thread(void *arg)
 
 	while (t->iters < TAMPER_ITERS &&
 	       !__atomic_load_n(&stop_tampering, __ATOMIC_ACQUIRE)) {
-		r = next_rand(&t->seed);
+		r = xorshift32(&t->seed);
 		switch (r % 8) {
 		case 0:
 			val = max;
@@ -129,7 +117,7 @@ static void *tamper_thread(void *arg)
 			val = 0xffffffffu;
 			break;
 		case 3:
-			val = next_rand(&t->seed);
+			val = xorshift32(&t->seed);
 			break;
 		default:
 			val = (r >> 8) % max;

@@ -409,11 +409,14 @@ TEST_F(cpio, unregister)
 	write_round(self->vcpu, self->ring, self->max, 5, false, false, true);
 	check_counters(vm, 0, 8, 0, 0);
 
-	/* Every zone containing the range goes, overlapping ones too. */
+	/*
+	 * Every zone containing the range goes: an empty range at the border
+	 * of two adjacent zones is in both.
+	 */
+	kvm_vm_register_coalesced_io(vm, PCI_ADDR_PORT - 2, 2, true);
 	kvm_vm_register_coalesced_io(vm, PCI_ADDR_PORT, 4, true);
-	kvm_vm_register_coalesced_io(vm, PCI_ADDR_PORT + 2, 2, true);
 	check_counters(vm, 2, 8, 0, 0);
-	TEST_ASSERT_EQ(__unregister_zone(vm, PCI_ADDR_PORT + 2, 1, 1), 0);
+	TEST_ASSERT_EQ(__unregister_zone(vm, PCI_ADDR_PORT, 0, 1), 0);
 	check_counters(vm, 0, 8, 0, 0);
 	write_round(self->vcpu, self->ring, self->max, 6, false, false, true);
 
@@ -427,13 +430,37 @@ TEST_F(cpio, unregister)
 }
 
 /*
- * pio must be 0 or 1 (EINVAL otherwise, for both ioctls); the module takes
- * zones as upstream did (empty and wrapping ranges are accepted) until the
- * PIO bus is full (ENOSPC); the debugfs file appears with the first zone.
+ * pio must be 0 or 1 (EINVAL otherwise, for both ioctls).  Unlike upstream's
+ * C code, the module refuses pio zones that are empty or reach past port
+ * 0xffff (EINVAL; the end may also wrap past 2^64) and zones overlapping one
+ * of the VM's pio zones, duplicates included (EEXIST), and a refused zone
+ * changes nothing.  Zones are then taken until the PIO bus is full (ENOSPC);
+ * the debugfs file appears with the first zone.
  */
 TEST_F_TIMEOUT(cpio, registration_errors, 120)
 {
 	static const u32 bad_pio[] = { 2, 3, 0x80000001u, 0xffffffffu };
+	static const struct {
+		u64 addr;
+		u32 size;
+		int err;
+	} bad_zone[] = {
+		{ 0x3000, 0, EINVAL },			/* empty */
+		{ RTC_INDEX_PORT, 0, EINVAL },		/* empty, inside a zone */
+		{ 0xffff, 2, EINVAL },			/* past 0xffff */
+		{ 0xfff0, 0x11, EINVAL },
+		{ 0x10000, 1, EINVAL },
+		{ ~0ull - 1, 4, EINVAL },		/* past 2^64 */
+		{ ~0ull, 0xffffffffu, EINVAL },
+		{ 0, 0x10001, EINVAL },
+		{ 1ull << 32, 1, EINVAL },
+		{ RTC_INDEX_PORT, 1, EEXIST },		/* duplicate */
+		{ RTC_INDEX_PORT - 1, 2, EEXIST },	/* overlaps the start */
+		{ PCI_ADDR_PORT + 3, 4, EEXIST },	/* overlaps the end */
+		{ PCI_ADDR_PORT + 1, 2, EEXIST },	/* nested */
+		{ PCI_ADDR_PORT - 8, 16, EEXIST },	/* nesting */
+		{ 0, 0x10000, EEXIST },			/* every port */
+	};
 	struct kvm_vm *vm = self->vm;
 	u32 i, ok;
 	int r;
@@ -453,9 +480,21 @@ TEST_F_TIMEOUT(cpio, registration_errors, 120)
 			    "coalesced_pio debugfs file before any pio zone");
 
 	TEST_ASSERT_EQ(__register_zone(vm, RTC_INDEX_PORT, 1, 1), 0);
-	TEST_ASSERT_EQ(__register_zone(vm, 0x3000, 0, 1), 0);
-	TEST_ASSERT_EQ(__register_zone(vm, ~0ull - 1, 4, 1), 0);
+	TEST_ASSERT_EQ(__register_zone(vm, PCI_ADDR_PORT, 4, 1), 0);
+	TEST_ASSERT_EQ(__register_zone(vm, 0xffff, 1, 1), 0);	/* the last port */
 	check_counters(vm, 3, 0, 0, 0);
+	for (i = 0; i < ARRAY_SIZE(bad_zone); i++) {
+		r = __register_zone(vm, bad_zone[i].addr, bad_zone[i].size, 1);
+		TEST_ASSERT(r == -1 && errno == bad_zone[i].err,
+			    "zone 0x%llx+0x%x: wanted %s, got %d (%s)",
+			    (unsigned long long)bad_zone[i].addr, bad_zone[i].size,
+			    strerror(bad_zone[i].err), r, r ? strerror(errno) : "success");
+	}
+	check_counters(vm, 3, 0, 0, 0);
+	/* Adjacent zones do not overlap. */
+	TEST_ASSERT_EQ(__register_zone(vm, RTC_INDEX_PORT + 1, 1, 1), 0);
+	TEST_ASSERT_EQ(__register_zone(vm, PCI_ADDR_PORT - 4, 4, 1), 0);
+	check_counters(vm, 5, 0, 0, 0);
 
 	/* Fill the PIO bus (NR_IOBUS_DEVS is 1000, other devices included). */
 	for (ok = 0; ok < 1000; ok++) {
@@ -467,14 +506,14 @@ TEST_F_TIMEOUT(cpio, registration_errors, 120)
 		    "zone %u: wanted ENOSPC from a full bus, got %d (%s)",
 		    ok, r, r ? strerror(errno) : "success");
 	TEST_ASSERT(ok > 0, "no zone fits on the PIO bus");
-	check_counters(vm, 3 + ok, 0, 0, 0);
+	check_counters(vm, 5 + ok, 0, 0, 0);
 
 	/* Free every other one; the rest goes with the VM. */
 	for (i = 0; i < ok; i += 2)
 		TEST_ASSERT_EQ(__unregister_zone(vm, 0x4000 + i, 1, 1), 0);
-	check_counters(vm, 3 + ok / 2, 0, 0, 0);
+	check_counters(vm, 5 + ok / 2, 0, 0, 0);
 	TEST_ASSERT_EQ(__register_zone(vm, 0x4000, 1, 1), 0);
-	check_counters(vm, 4 + ok / 2, 0, 0, 0);
+	check_counters(vm, 6 + ok / 2, 0, 0, 0);
 }
 
 static void guest_index_writes(void)
@@ -521,6 +560,158 @@ TEST_F(cpio, bad_last_index)
 	check_pio_entry(&entries[0], RTC_INDEX_PORT, 1, round, "after bad last", 0);
 
 	check_counters(self->vm, 1, 1, 0, ARRAY_SIZE(bad_last));
+}
+
+/* zone_layouts */
+#define LAYOUT_SEED	0x1a7e0075u
+#define LAYOUT_BASE	0x3000	/* clear of the ucall port */
+#define LAYOUT_PORTS	0x40
+#define LAYOUT_ROUNDS	12
+#define LAYOUT_TRIES	16	/* random zones tried per round */
+
+static void guest_layout_writes(void)
+{
+	u32 round, p;
+
+	for (round = 0;; round++) {
+		for (p = 0; p < LAYOUT_PORTS; p++)
+			guest_outb(LAYOUT_BASE + p, (u8)(round + p));
+		for (p = 0; p + 1 < LAYOUT_PORTS; p++)
+			guest_outw(LAYOUT_BASE + p, (u16)(round << 8 | p));
+		GUEST_SYNC(round);
+	}
+}
+
+/* What guest_layout_writes() writes to port LAYOUT_BASE + @p with @len bytes. */
+static u32 layout_data(u32 round, u32 p, u32 len)
+{
+	return len == 1 ? (u8)(round + p) : (u16)(round << 8 | p);
+}
+
+struct layout_zone {
+	u64 addr;
+	u32 size;
+	long hits;
+};
+
+/* The zone holding a @len-byte write to @port, or NULL. */
+static struct layout_zone *layout_find(struct layout_zone *z, u32 nr, u64 port,
+				       u32 len)
+{
+	u32 i;
+
+	for (i = 0; i < nr; i++)
+		if (port >= z[i].addr && port + len <= z[i].addr + z[i].size)
+			return &z[i];
+	return NULL;
+}
+
+/*
+ * Random layouts of adjacent and scattered zones, as many as fit: KVM's I/O
+ * bus finds a device by binary search, which misses a zone when an empty or
+ * nested one sits beside it, so the module refuses those.  With the zones it
+ * accepts, every byte and word write inside a zone is coalesced, every other
+ * write exits, and each zone's debugfs counter has its own writes.
+ */
+TEST_F_TIMEOUT(cpio, zone_layouts, 300)
+{
+	struct layout_zone zones[LAYOUT_TRIES], *z;
+	struct kvm_vcpu *vcpu = self->vcpu;
+	struct kvm_vm *vm = self->vm;
+	u32 seed = LAYOUT_SEED, round, i, j, n, nr, len, r;
+	u32 taken = 0, empty = 0, overlap = 0, queued = 0, exits = 0;
+	u64 addr, port;
+	int want, ret;
+
+	printf("# seed 0x%x: %u rounds of up to %u random zones over ports 0x%x-0x%x\n",
+	       LAYOUT_SEED, LAYOUT_ROUNDS, LAYOUT_TRIES, LAYOUT_BASE,
+	       LAYOUT_BASE + LAYOUT_PORTS - 1);
+	vcpu_arch_set_entry_point(vcpu, guest_layout_writes);
+
+	for (round = 0; round < LAYOUT_ROUNDS; round++) {
+		for (i = 0, nr = 0; i < LAYOUT_TRIES; i++) {
+			r = xorshift32(&seed);
+			addr = LAYOUT_BASE + r % LAYOUT_PORTS;
+			len = (r >> 8) % 10;
+			want = len ? 0 : EINVAL;
+			for (j = 0; j < nr && !want; j++)
+				if (addr < zones[j].addr + zones[j].size &&
+				    zones[j].addr < addr + len)
+					want = EEXIST;
+			ret = __register_zone(vm, addr, len, 1);
+			TEST_ASSERT(want ? ret == -1 && errno == want : !ret,
+				    "zone 0x%llx+%u: wanted %s, got %d (%s)",
+				    (unsigned long long)addr, len,
+				    want ? strerror(want) : "success", ret,
+				    ret ? strerror(errno) : "success");
+			if (!want)
+				zones[nr++] = (struct layout_zone){ addr, len, 0 };
+			taken += !want;
+			empty += want == EINVAL;
+			overlap += want == EEXIST;
+		}
+
+		/* Beside or inside each zone: empty, nested and nesting ones. */
+		for (z = zones; z < zones + nr; z++) {
+			TEST_ASSERT(__register_zone(vm, z->addr + z->size - 1, 0, 1) == -1 &&
+				    errno == EINVAL, "empty zone in 0x%llx+%u: %s",
+				    (unsigned long long)z->addr, z->size, strerror(errno));
+			TEST_ASSERT(__register_zone(vm, z->addr + z->size - 1, 1, 1) == -1 &&
+				    errno == EEXIST, "nested zone in 0x%llx+%u: %s",
+				    (unsigned long long)z->addr, z->size, strerror(errno));
+			TEST_ASSERT(__register_zone(vm, z->addr - 1, z->size + 2, 1) == -1 &&
+				    errno == EEXIST, "zone around 0x%llx+%u: %s",
+				    (unsigned long long)z->addr, z->size, strerror(errno));
+		}
+
+		/* Whatever does not fit a zone exits, in guest order. */
+		for (len = 1; len <= 2; len++) {
+			for (port = LAYOUT_BASE; port + len <= LAYOUT_BASE + LAYOUT_PORTS; port++) {
+				u32 p = port - LAYOUT_BASE;
+
+				if (layout_find(zones, nr, port, len))
+					continue;
+				vcpu_run_expect_io(vcpu, KVM_EXIT_IO_OUT, port, len,
+						   layout_data(round, p, len));
+				exits++;
+			}
+		}
+		vcpu_run_expect_sync(vcpu, round);
+
+		/* The rest is in the ring, in guest order. */
+		n = ring_drain(self->ring, entries, self->max);
+		for (len = 1, i = 0; len <= 2; len++) {
+			for (port = LAYOUT_BASE; port + len <= LAYOUT_BASE + LAYOUT_PORTS; port++) {
+				u32 p = port - LAYOUT_BASE;
+
+				z = layout_find(zones, nr, port, len);
+				if (!z)
+					continue;
+				TEST_ASSERT(i < n, "round %u: %u entries, more writes in zones",
+					    round, n);
+				check_pio_entry(&entries[i], port, len,
+						layout_data(round, p, len), "zone layout", i);
+				z->hits++;
+				i++;
+			}
+		}
+		TEST_ASSERT(i == n, "round %u: %u entries, %u writes in zones", round, n, i);
+		queued += n;
+
+		for (z = zones; z < zones + nr; z++) {
+			if (cpio_debugfs_available())
+				TEST_ASSERT(cpio_zone_coalesced(vm, z->addr, z->size) == z->hits,
+					    "zone 0x%llx+%u: debugfs differs from %ld writes",
+					    (unsigned long long)z->addr, z->size, z->hits);
+			TEST_ASSERT_EQ(__unregister_zone(vm, z->addr, z->size, 1), 0);
+		}
+		check_counters(vm, 0, queued, 0, 0);
+	}
+	printf("# zones: %u taken, %u empty and %u overlapping refused, 3 more around each\n",
+	       taken, empty, overlap);
+	printf("# writes: %u coalesced, %u exited, each where its zone said\n",
+	       queued, exits);
+	TEST_ASSERT(taken && empty && overlap, "a kind of zone was never tried");
 }
 
 int main(int argc, char *argv[])
