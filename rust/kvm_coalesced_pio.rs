@@ -47,6 +47,8 @@ struct Stats {
 struct PioZone {
     addr: u64,
     size: u32,
+    /// The writes coalesced into this zone.
+    coalesced: Atomic<u64>,
     stats: Arc<Stats>,
 }
 
@@ -70,6 +72,7 @@ impl IoDeviceOps for PioZone {
         // On error KVM exits to userspace with the write: nothing is lost.
         match kvm.coalesced_ring().append(addr, data, true) {
             Ok(()) => {
+                self.coalesced.add(1, Relaxed);
                 self.stats.coalesced.add(1, Relaxed);
                 Ok(())
             }
@@ -125,6 +128,7 @@ impl coalesced_pio::Provider for CoalescedPio {
             PioZone {
                 addr: zone.addr,
                 size: zone.size,
+                coalesced: Atomic::new(0),
                 stats: vm.stats.clone(),
             },
             GFP_KERNEL_ACCOUNT,
@@ -168,11 +172,15 @@ impl coalesced_pio::Provider for CoalescedPio {
     }
 
     fn show(m: &SeqFile, vm: Pin<&VmState>) -> Result {
-        let zones = vm.zones.lock().len();
-        seq_print!(m, "zones {}\n", zones);
+        let zones = vm.zones.lock();
+        seq_print!(m, "zones {}\n", zones.len());
         seq_print!(m, "coalesced {}\n", vm.stats.coalesced.load(Relaxed));
         seq_print!(m, "ring_full {}\n", vm.stats.ring_full.load(Relaxed));
         seq_print!(m, "bad_index {}\n", vm.stats.bad_index.load(Relaxed));
+        for zone in zones.iter() {
+            let count = zone.coalesced.load(Relaxed);
+            seq_print!(m, "zone@0x{:x}+{} {}\n", zone.addr, zone.size, count);
+        }
         Ok(())
     }
 }
