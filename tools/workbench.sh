@@ -85,6 +85,7 @@ cp "$ksft/coalesced_io_test" "$stage/tests/"
 		echo "coalesced_io_test_without_module 300 /tests/without-module --expect-skip /tests/coalesced_io_test"
 		echo "module_lifecycle 600 /tests/module-test 20"
 		echo "module_churn 900 /tests/module-churn 100"
+		echo "nested_qemu 900 /tests/nested-qemu"
 	fi
 } >"$stage/tests/list"
 if [ -e "$top/selftests/Makefile" ]; then
@@ -97,13 +98,19 @@ if [ -e "$top/selftests/Makefile" ]; then
 	find "$dir/selftests" -maxdepth 1 -type f -perm -u+x -exec cp {} "$stage/tests/" \;
 	grep -v '^#' "$top/selftests/list" >>"$stage/tests/list"
 fi
-for f in run-main module-test module-churn without-module; do
+for f in run-main module-test module-churn without-module nested-qemu; do
 	cp "$here/guest/$f" "$stage/tests/"
 done
 cc -static -O2 -Wall -Werror -I"$out/usr/include" -o "$stage/tests/kvm-caps" "$here/guest/kvm-caps.c"
 
 step "initramfs"
+# Debian's QEMU, its libraries and firmware, and the nested guest of the
+# nested_qemu test: a piece of its own, built once per key, unpacked over
+# the main archive.
+nested=$("$here/mknested.sh" "$out/usr/gen_init_cpio" | tail -1)
 "$here/mkinitramfs.sh" "$out" "$stage" "$dir/initramfs.cpio.gz"
+cat "$nested" >>"$dir/initramfs.cpio.gz"
+echo "initramfs: $(du -h "$dir/initramfs.cpio.gz" | cut -f1), of which $(du -h "$nested" | cut -f1) the nested-qemu piece"
 
 logdir=$KCP_CACHE/logs
 mkdir -p "$logdir"
