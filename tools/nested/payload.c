@@ -6,12 +6,14 @@
  *   rtc YYYY-MM-DD hh:mm:ss wday W regb BB epoch E writes N [ok|bad ...]
  *   pci BB:DD.F VVVV:DDDD CCCCCC         (one line per function found)
  *   pci functions N writes N
- *   window io N rtc N pci N
+ *   probe conf1 C conf2 C bytes N
+ *   window io N rtc N pci N bytes N
  *   pm base 0xNNNN
  *   done
  *
  * where "writes" counts the OUTs to 0x70 (rtc) and OUTLs to 0xcf8 (pci)
- * this payload made.  Its RTC read and PCI scan (with their lines) run
+ * this payload made, and "bytes" the byte writes to 0xcf8-0xcfb of Linux's
+ * configuration mechanism probe.  Its RTC read and PCI scan (with their lines) run
  * between two marker writes to unassigned memory, MMIO exits; "window"
  * counts the port accesses between them.  Then the payload waits for a
  * byte on COM1 and powers off through the PIIX4 PM's PM1a control
@@ -320,6 +322,42 @@ static u32 pci_scan(void)
 	return pmbase;
 }
 
+/*
+ * Linux's probe for PCI configuration mechanisms 1 and 2, as
+ * pci_check_type1() and pci_check_type2() in arch/x86/pci/direct.c do it at
+ * boot: byte writes to 0xcfb, 0xcf8 and 0xcfa, which QEMU's coalesced zones
+ * around 0xcf9 hold, and OUTLs to 0xcf8, which they do not.  QEMU's i440FX
+ * passes the mechanism 1 check; what the mechanism 2 check reads depends on
+ * how QEMU widens byte accesses, and must only be the same in both runs.
+ */
+static u32 probe_bytes;
+
+static void pci_probe(void)
+{
+	u32 tmp, conf1, conf2;
+
+	outb(0xcfb, 0x01);
+	tmp = inl(0xcf8);
+	outl(0xcf8, 0x80000000);
+	conf1 = inl(0xcf8) == 0x80000000;
+	outl(0xcf8, tmp);
+	pci_writes += 2;
+
+	outb(0xcfb, 0x00);
+	outb(0xcf8, 0x00);
+	outb(0xcfa, 0x00);
+	conf2 = inb(0xcf8) == 0x00 && inb(0xcfa) == 0x00;
+	probe_bytes += 4;
+
+	ser_puts("probe conf1 ");
+	ser_putdec(conf1, 1);
+	ser_puts(" conf2 ");
+	ser_putdec(conf2, 1);
+	ser_puts(" bytes ");
+	ser_putdec(probe_bytes, 1);
+	ser_putc('\n');
+}
+
 static void delay(void)
 {
 	volatile u32 i;
@@ -359,16 +397,19 @@ void main(void)
 	ser_putc('\n');
 
 	pmbase = pci_scan();
+	pci_probe();
 	io = io_count;
 	marker();
-	/* Between the markers: "io" port accesses, of them "rtc" OUTs to 0x70
-	 * and "pci" OUTLs to 0xcf8. */
+	/* Between the markers: "io" port accesses, of them "rtc" OUTs to 0x70,
+	 * "pci" OUTLs to 0xcf8 and "bytes" byte writes to 0xcf8-0xcfb. */
 	ser_puts("window io ");
 	ser_putdec(io, 1);
 	ser_puts(" rtc ");
 	ser_putdec(rtc_writes, 1);
 	ser_puts(" pci ");
 	ser_putdec(pci_writes, 1);
+	ser_puts(" bytes ");
+	ser_putdec(probe_bytes, 1);
 	ser_puts("\npm base 0x");
 	ser_puthex(pmbase, 4);
 	ser_puts("\ndone\n");
