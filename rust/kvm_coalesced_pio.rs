@@ -42,9 +42,10 @@ module! {
     license: "GPL",
 }
 
-/// The counters of a VM, shared by its zones and updated without a lock in vCPU context.
+/// The counters of the writes of a VM that exited although they were inside a zone, shared by
+/// its zones and updated without a lock in vCPU context. The coalesced writes are counted per
+/// zone, so that the hot path updates a single counter.
 struct Stats {
-    coalesced: Atomic<u64>,
     ring_full: Atomic<u64>,
     bad_index: Atomic<u64>,
 }
@@ -96,7 +97,6 @@ impl IoDeviceOps for PioZone {
         match kvm.coalesced_ring().append(addr, data, true) {
             Ok(()) => {
                 self.coalesced.add(1, Relaxed);
-                self.stats.coalesced.add(1, Relaxed);
                 Ok(())
             }
             Err(AppendError::Full) => {
@@ -112,13 +112,27 @@ impl IoDeviceOps for PioZone {
     }
 }
 
+/// The zones of a VM.
+struct Zones {
+    /// The zones registered on the VM's port I/O bus.
+    list: KVec<Arc<IoDevice<PioZone>>>,
+    /// The writes coalesced into zones that are gone.
+    retired: u64,
+}
+
+impl Zones {
+    /// Forgets a zone that is off the bus, keeping its count.
+    fn retire(&mut self, dev: &PioZone) {
+        self.retired += dev.coalesced.load(Relaxed);
+    }
+}
+
 /// The state of a VM.
 #[pin_data]
 struct VmState {
-    /// The zones registered on the VM's port I/O bus. Changed under `kvm->slots_lock` (and this
-    /// mutex); device destructors do not touch it.
+    /// Changed under `kvm->slots_lock` (and this mutex); device destructors do not touch it.
     #[pin]
-    zones: Mutex<KVec<Arc<IoDevice<PioZone>>>>,
+    zones: Mutex<Zones>,
     stats: Arc<Stats>,
 }
 
@@ -131,7 +145,6 @@ impl coalesced_pio::Provider for CoalescedPio {
     fn new_vm(_kvm: &Kvm) -> Result<Self::VmData> {
         let stats = Arc::new(
             Stats {
-                coalesced: Atomic::new(0),
                 ring_full: Atomic::new(0),
                 bad_index: Atomic::new(0),
             },
@@ -139,7 +152,10 @@ impl coalesced_pio::Provider for CoalescedPio {
         )?;
         KBox::pin_init(
             pin_init!(VmState {
-                zones <- new_mutex!(KVec::new()),
+                zones <- new_mutex!(Zones {
+                    list: KVec::new(),
+                    retired: 0,
+                }),
                 stats,
             }),
             GFP_KERNEL_ACCOUNT,
@@ -154,6 +170,7 @@ impl coalesced_pio::Provider for CoalescedPio {
         let end = zone.addr + u64::from(zone.size);
 
         let mut zones = vm.zones.lock();
+        let zones = &mut zones.list;
         if zones.iter().any(|z| z.overlaps(zone.addr, end)) {
             return Err(EEXIST);
         }
@@ -186,16 +203,21 @@ impl coalesced_pio::Provider for CoalescedPio {
 
         let mut zones = vm.zones.lock();
         let mut i = 0;
-        while i < zones.len() {
-            if !zones[i].contains(zone.addr, u64::from(zone.size)) {
+        while i < zones.list.len() {
+            if !zones.list[i].contains(zone.addr, u64::from(zone.size)) {
                 i += 1;
                 continue;
             }
-            let dev = zones.remove(i)?;
-            if kvm.io_bus_unregister_dev(Bus::Pio, &dev).is_err() {
+            let dev = zones.list.remove(i)?;
+            // Either way the device is off the bus and no vCPU writes to it any more.
+            let res = kvm.io_bus_unregister_dev(Bus::Pio, &dev);
+            zones.retire(&dev);
+            if res.is_err() {
                 // KVM could not shrink the bus and destroyed it with every device on it: no zone
                 // is left on the bus. Our references keep the zones' memory valid until here.
-                zones.clear();
+                for dev in core::mem::take(&mut zones.list) {
+                    zones.retire(&dev);
+                }
                 break;
             }
         }
@@ -206,11 +228,15 @@ impl coalesced_pio::Provider for CoalescedPio {
 
     fn show(m: &SeqFile, vm: Pin<&VmState>) -> Result {
         let zones = vm.zones.lock();
-        seq_print!(m, "zones {}\n", zones.len());
-        seq_print!(m, "coalesced {}\n", vm.stats.coalesced.load(Relaxed));
+        let coalesced = zones
+            .list
+            .iter()
+            .fold(zones.retired, |n, z| n + z.coalesced.load(Relaxed));
+        seq_print!(m, "zones {}\n", zones.list.len());
+        seq_print!(m, "coalesced {}\n", coalesced);
         seq_print!(m, "ring_full {}\n", vm.stats.ring_full.load(Relaxed));
         seq_print!(m, "bad_index {}\n", vm.stats.bad_index.load(Relaxed));
-        for z in zones.iter() {
+        for z in zones.list.iter() {
             let coalesced = z.coalesced.load(Relaxed);
             seq_print!(m, "zone@{:#x}+{} {}\n", z.addr, z.size, coalesced);
         }
