@@ -16,7 +16,7 @@ TRACE is QEMU's log of a guest run with one instruction per translation
 block (-accel tcg,one-insn-per-tb=on) and -d nochain,exec, so that it has a
 "Trace" line for every executed instruction.  The window is the nested VM's
 timed burst: from the first to the second execution of an rdtsc of
-guest_burst() in BIN (the benchmark, whose code the nested VM runs at the
+guest_code() in BIN (guest_burst(), inlined) (the benchmark, whose code the nested VM runs at the
 same addresses).  Every instruction in the window is charged to the symbol
 it belongs to: vmlinux (System.map), a module (its .text address in the
 guest, /sys/module/NAME/sections/.text, which the bench job prints, and its
@@ -62,25 +62,25 @@ def load_map(path):
 
 def rdtsc_pcs(binary):
     out = subprocess.run(["llvm-objdump-19", "-d", "--no-show-raw-insn",
-                          "--disassemble-symbols=guest_burst", binary],
+                          "--disassemble-symbols=guest_code", binary],
                          capture_output=True, text=True, check=True).stdout
     pcs = {int(m.group(1), 16) for m in re.finditer(r"^\s*([0-9a-f]+):\s+rdtsc\b", out, re.M)}
     if not pcs:
-        sys.exit(f"no rdtsc in guest_burst() of {binary}")
+        sys.exit(f"no rdtsc in guest_code() of {binary}")
     return pcs
 
 
-def monitor(sock, cmd):
-    for _ in range(50):
+def monitor(sock, cmd, tries=50):
+    for _ in range(tries):
         try:
             with socket.socket(socket.AF_UNIX) as s:
                 s.connect(sock)
                 s.sendall(cmd.encode() + b"\n")
                 time.sleep(0.5)
-                return
+                return True
         except OSError:
             time.sleep(0.2)
-    sys.exit(f"cannot reach the QEMU monitor at {sock}")
+    return False
 
 
 def run(d, point, accesses, trace, console):
@@ -104,12 +104,13 @@ def run(d, point, accesses, trace, console):
             line = raw.decode(errors="replace").rstrip("\r\n")
             log.write(line + "\n")
             if line.startswith("# kcp: bench"):
-                monitor(sock, "log nochain,exec")
+                if not monitor(sock, "log nochain,exec"):
+                    sys.exit(f"cannot reach the QEMU monitor at {sock}")
                 print("profile: tracing", flush=True)
             elif line.startswith("kcp-bench "):
                 print("profile: " + line, flush=True)
                 if line == "kcp-bench done":
-                    monitor(sock, "log nochain")
+                    monitor(sock, "log nochain", tries=1)
         qemu.wait()
 
 
