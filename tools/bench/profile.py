@@ -19,8 +19,8 @@ timed burst: from the first to the second execution of an rdtsc of
 guest_code() in BIN (guest_burst(), inlined) (the benchmark, whose code the nested VM runs at the
 same addresses).  Every instruction in the window is charged to the symbol
 it belongs to: vmlinux (System.map), a module (its .text address in the
-guest, /sys/module/NAME/sections/.text, which the bench job prints, and its
-.ko), or "user" (L1 userspace, or the nested VM's own code).  Prints
+guest, /sys/module/NAME/sections/.*text*, which the bench job prints, and
+its .ko), or "user" (L1 userspace, or the nested VM's own code).  Prints
 instructions per access by symbol, the largest first; under -icount
 shift=0 these are the benchmark's cycles.
 """
@@ -35,18 +35,19 @@ import subprocess
 import sys
 import time
 
-MODULE = re.compile(r"^# kcp: module (\S+) \.text (0x[0-9a-f]+)$")
+MODULE = re.compile(r"^# kcp: module (\S+) (\S+) (0x[0-9a-f]+)$")
 TRACE = re.compile(r"^Trace \d+: 0x[0-9a-f]+ \[[0-9a-f]+/([0-9a-f]+)/")
 
 
-def nm(path, base=0, prefix=""):
-    out = subprocess.run(["llvm-nm-19", "--defined-only", path], capture_output=True,
+def module_syms(path, sections, prefix):
+    """The function symbols of a .ko, at the addresses of its loaded sections."""
+    out = subprocess.run(["llvm-objdump-19", "-t", path], capture_output=True,
                          text=True, check=True).stdout
     syms = []
     for line in out.splitlines():
-        parts = line.split()
-        if len(parts) == 3 and parts[1] in "tT":
-            syms.append((base + int(parts[0], 16), prefix + parts[2]))
+        m = re.match(r"^([0-9a-f]+) .{7} (\S+)\s+[0-9a-f]+ (\S+)$", line)
+        if m and m.group(2) in sections and m.group(3) != m.group(2):
+            syms.append((sections[m.group(2)] + int(m.group(1), 16), prefix + m.group(3)))
     return syms
 
 
@@ -128,20 +129,20 @@ def main(argv=None):
     console = trace + ".console"
     if not args.no_run:
         run(d, args.point, args.accesses, trace, console)
-    bases = {}
+    bases = collections.defaultdict(dict)
     with open(console, errors="replace") as f:
         for line in f:
             m = MODULE.match(line.strip())
             if m:
-                bases[m.group(1)] = int(m.group(2), 16)
+                bases[m.group(1)][m.group(2)] = int(m.group(3), 16)
     args.bench = os.path.join(d, "bench", "coalesced_pio_bench")
     args.trace = trace
     kos = {"kvm": "out/arch/x86/kvm/kvm.ko", "kvm_amd": "out/arch/x86/kvm/kvm-amd.ko",
            "kvm_coalesced_pio": "module/rust/kvm_coalesced_pio.ko"}
 
     syms = load_map(os.path.join(d, "out", "System.map"))
-    for name, base in bases.items():
-        syms += nm(os.path.join(d, kos[name]), base, f"[{name}] ")
+    for name, sections in bases.items():
+        syms += module_syms(os.path.join(d, kos[name]), sections, f"[{name}] ")
     syms.sort()
     addrs = [a for a, _ in syms]
     kernel_start = 0xffff800000000000
