@@ -101,10 +101,12 @@ def run(d, point, accesses, trace, console):
     print(f"profile: booting {d} for {point}, trace in {trace}", flush=True)
     with open(console, "w") as log, subprocess.Popen(cmd, stdout=subprocess.PIPE,
                                                       stdin=subprocess.DEVNULL) as qemu:
+        tracing = False
         for raw in qemu.stdout:
             line = raw.decode(errors="replace").rstrip("\r\n")
             log.write(line + "\n")
-            if line.startswith("# kcp: bench"):
+            if line.startswith("# kcp: bench -") and not tracing:
+                tracing = True
                 if not monitor(sock, "log nochain,exec"):
                     sys.exit(f"cannot reach the QEMU monitor at {sock}")
                 print("profile: tracing", flush=True)
@@ -115,6 +117,13 @@ def run(d, point, accesses, trace, console):
         qemu.wait()
 
 
+def demangle(names):
+    """Rust symbols, readable (llvm-cxxfilt knows the v0 mangling)."""
+    out = subprocess.run(["llvm-cxxfilt-19"], input="\n".join(names), capture_output=True,
+                         text=True, check=True).stdout.splitlines()
+    return out if len(out) == len(names) else names
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--dir", required=True)
@@ -122,6 +131,8 @@ def main(argv=None):
     ap.add_argument("--accesses", type=int, default=100)
     ap.add_argument("--trace", help="trace file (default: BUILD_DIR/profile-trace.log)")
     ap.add_argument("--no-run", action="store_true", help="analyse an existing trace")
+    ap.add_argument("--keep-trace", action="store_true",
+                    help="keep the trace (about 1 GB for 100 accesses)")
     ap.add_argument("--top", type=int, default=40)
     args = ap.parse_args(argv)
     d = args.dir
@@ -174,9 +185,13 @@ def main(argv=None):
             i = bisect.bisect_right(addrs, pc) - 1
             name = syms[i][1] if i >= 0 else "?"
         by_sym[name] += n
+    if not args.no_run and not args.keep_trace:
+        os.unlink(trace)
     total = sum(by_sym.values())
+    top = by_sym.most_common(args.top)
+    names = demangle([name for name, _ in top])
     print(f"{total / args.accesses:10.1f}  instructions per access, in all")
-    for name, n in by_sym.most_common(args.top):
+    for (_, n), name in zip(top, names):
         print(f"{n / args.accesses:10.1f}  {name}")
     return 0
 
