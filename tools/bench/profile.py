@@ -144,7 +144,8 @@ def main(argv=None):
     with open(console, errors="replace") as f:
         for line in f:
             m = MODULE.match(line.strip())
-            if m:
+            # .init.text is freed once the module is loaded, and reused.
+            if m and not m.group(2).startswith(".init"):
                 bases[m.group(1)][m.group(2)] = int(m.group(3), 16)
     args.bench = os.path.join(d, "bench", "coalesced_pio_bench")
     args.trace = trace
