@@ -10,6 +10,10 @@
 #                           (its O= directory) that has the series applied;
 #                           KMAKE_VARS="LLVM=1 ..." for that tree's toolchain
 #   make kdir               build the workbench kernel, print its KDIR
+#   make bench [P=..] [R=n] Rust vs upstream C vs the in-kernel floor: two
+#                           kernels without debug options, -icount guests,
+#                           tables, ratios, CSV and PNG (Documentation/
+#                           benchmark.md); P= points, R= repetitions
 #
 # The kernel build (and every other build product) lives in the cache,
 # $(KCP_CACHE) (default ~/.cache/kvm-coalesced-pio), never in this tree.
@@ -21,7 +25,7 @@ TOOLS := $(CURDIR)/tools
 # another toolchain, pass its own, e.g. KMAKE_VARS="LLVM=1".
 KMAKE_VARS ?= $(shell . $(TOOLS)/versions.mk; . $(TOOLS)/lib.sh; kmake_vars)
 
-.PHONY: all run check shell kdir modules clean test-tools
+.PHONY: all run check shell kdir bench modules clean test-tools
 
 all: modules
 
@@ -36,6 +40,9 @@ shell:
 
 kdir:
 	@$(TOOLS)/workbench.sh kdir | tail -1
+
+bench:
+	$(TOOLS)/bench.sh $(if $(P),-p $(P)) $(if $(R),-r $(R))
 
 # The host-side tools' own tests (recorded guest logs).
 test-tools:

@@ -15,6 +15,12 @@
 # files that differ, so make rebuilds incrementally.
 #
 # Prints the path of the build directory on its last line.
+#
+# Environment (the defaults build the test kernel of make check/run):
+#   KCP_CONFIG=FILE   config fragment instead of tools/kvm-test.config
+#   KCP_SERIES=none   build the pristine tree, without patches/
+#   KCP_FLAVOR=NAME   build in $KCP_CACHE/build/<base>-NAME instead; its
+#                     linux/ is cloned from <base>/linux when that exists
 
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -32,15 +38,25 @@ toolchain_id() {
 	ld.lld-19 --version
 }
 
+config=${KCP_CONFIG:-$here/kvm-test.config}
+[ -r "$config" ] || die "no config fragment $config"
+flavor=${KCP_FLAVOR:-}
+patches=()
+if [ "${KCP_SERIES:-}" != none ]; then
+	shopt -s nullglob
+	patches=("$top"/patches/*.patch)
+	shopt -u nullglob
+fi
+
 base=$( { echo "$KERNEL_DEB_SHA256"; toolchain_id; } | sha256sum | cut -c1-16)
 key=$( {
 	echo "$base"
-	cat "$here/kvm-test.config"
-	cat "$top"/patches/*.patch 2>/dev/null || true
+	cat "$config"
+	[ ${#patches[@]} = 0 ] || cat "${patches[@]}"
 	sha256sum <"$here/build-kernel.sh"
 } | sha256sum | cut -c1-64)
 
-dir=$KCP_CACHE/build/$base
+dir=$KCP_CACHE/build/$base${flavor:+-$flavor}
 src=$dir/linux
 out=$dir/out
 mkdir -p "$dir" "$out"
@@ -56,7 +72,19 @@ git_k() {
 		-c core.autocrlf=false -c gc.auto=0 "$@"
 }
 
-if [ ! -e "$src/.git/refs/tags/pristine" ]; then
+# A tree whose root commit is the tarball, tagged pristine.
+has_pristine() {
+	git --git-dir="$1/.git" rev-parse -q --verify refs/tags/pristine >/dev/null 2>&1
+}
+
+main_src=$KCP_CACHE/build/$base/linux
+if ! has_pristine "$src" && [ -n "$flavor" ] && has_pristine "$main_src"; then
+	step "clone the pristine tree from $main_src into $src (once)" >&2
+	rm -rf "$src"
+	git -c init.defaultBranch=pristine clone -q --local --no-checkout "$main_src" "$src"
+	git_k checkout -q --detach pristine
+fi
+if ! has_pristine "$src"; then
 	step "import the pristine tree into $src (once)" >&2
 	rm -rf "$src"
 	cp -a "$pristine" "$src"
@@ -73,7 +101,7 @@ if [ -n "$(git_k status --porcelain --untracked-files=normal)" ] && [ "${KCP_FOR
 	git_k status --short | head -20 >&2
 	die "$src has uncommitted changes; commit them (git -C $src commit) or rerun with KCP_FORCE=1 to discard them"
 fi
-step "apply the series ($(ls "$top"/patches/*.patch 2>/dev/null | wc -l) patches)" >&2
+step "apply the series (${#patches[@]} patches)" >&2
 git_k am --abort >/dev/null 2>&1 || true
 # Re-applying the series from pristine rewrites every file it touches; keep
 # the timestamps of those whose content ends up the same, so that make only
@@ -87,8 +115,8 @@ done >"$mtimes"
 git_k checkout -q --detach pristine
 git_k reset -q --hard pristine
 git_k clean -qfdx
-if ls "$top"/patches/*.patch >/dev/null 2>&1; then
-	git_k am -q --whitespace=error-all "$top"/patches/*.patch ||
+if [ ${#patches[@]} != 0 ]; then
+	git_k am -q --whitespace=error-all "${patches[@]}" ||
 		die "the series does not apply to the pristine tree (see git -C $src am --show-current-patch)"
 fi
 changed=$(git_k diff --name-only "$old_head" HEAD)
@@ -101,13 +129,13 @@ kmake() {
 	make -C "$src" O="$out" $(kmake_vars) "$@"
 }
 
-step "configure: tinyconfig + tools/kvm-test.config" >&2
+step "configure: tinyconfig + ${config#"$top"/}" >&2
 kmake -s KCONFIG_CONFIG=.config.new tinyconfig >/dev/null
 (cd "$out" && KCONFIG_CONFIG=.config.new "$src/scripts/kconfig/merge_config.sh" -m -Q \
-	.config.new "$here/kvm-test.config" >/dev/null)
+	.config.new "$config" >/dev/null)
 kmake -s KCONFIG_CONFIG=.config.new olddefconfig >/dev/null
 # Every option the fragment asks for must have survived olddefconfig.
-missing=$(grep -E '^(CONFIG_[A-Z0-9_]+=|# CONFIG_[A-Z0-9_]+ is not set)' "$here/kvm-test.config" |
+missing=$(grep -E '^(CONFIG_[A-Z0-9_]+=|# CONFIG_[A-Z0-9_]+ is not set)' "$config" |
 	while read -r line; do
 		case "$line" in
 		"# "*) opt=${line#\# }; opt=${opt% is not set}

@@ -21,6 +21,11 @@ bindgen_path() {
 	echo "$KCP_CACHE/toolchain/bindgen-$BINDGEN_VERSION/bin/bindgen"
 }
 
+# The Python venv with matplotlib, for make bench's report.
+bench_venv() {
+	echo "$KCP_CACHE/toolchain/bench-venv-$MATPLOTLIB_VERSION"
+}
+
 # The make variables every kernel build (in-tree or M=) needs here.
 kmake_vars() {
 	echo LLVM=-19 RUSTC=/usr/bin/rustc HOSTRUSTC=/usr/bin/rustc \

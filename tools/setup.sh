@@ -6,6 +6,9 @@
 #
 #   tools/setup.sh            install everything
 #   tools/setup.sh --check    only report what is missing (exit 1 if any)
+#   tools/setup.sh --bench    instead, the Python venv of make bench's
+#                             report (matplotlib), in $KCP_CACHE/toolchain;
+#                             with --check, only check it
 
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -14,7 +17,35 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
 check_only=0
-[ "${1:-}" = --check ] && check_only=1
+bench=0
+for arg in "$@"; do
+	case "$arg" in
+	--check) check_only=1 ;;
+	--bench) bench=1 ;;
+	*) die "usage: setup.sh [--check] [--bench]" ;;
+	esac
+done
+
+# make bench's report: matplotlib in a venv of its own.
+if [ $bench = 1 ]; then
+	venv=$(bench_venv)
+	if "$venv/bin/python3" -c "import matplotlib, sys; sys.exit(matplotlib.__version__ != '$MATPLOTLIB_VERSION')" 2>/dev/null; then
+		[ $check_only = 1 ] && exit 0
+		echo "bench venv ready"
+		exit 0
+	fi
+	if [ $check_only = 1 ]; then
+		echo "missing: matplotlib $MATPLOTLIB_VERSION in $venv"
+		exit 1
+	fi
+	step "pip install matplotlib $MATPLOTLIB_VERSION numpy $NUMPY_VERSION into $venv"
+	rm -rf "$venv"
+	python3 -m venv "$venv"
+	"$venv/bin/python3" -m pip install --quiet --disable-pip-version-check \
+		"numpy==$NUMPY_VERSION" "matplotlib==$MATPLOTLIB_VERSION"
+	echo "bench venv ready"
+	exit 0
+fi
 
 # name=version pairs from bookworm (and bookworm-security).
 apt_pkgs=(

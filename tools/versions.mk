@@ -14,3 +14,6 @@ BUSYBOX_VERSION=1:1.35.0-4+deb12u1+b1
 BINDGEN_VERSION=0.72.1
 PLY_VERSION=3.11
 GITPYTHON_VERSION=3.1.43
+# make bench's report (tools/bench-report.py), pip-installed into a venv.
+MATPLOTLIB_VERSION=3.9.4
+NUMPY_VERSION=2.1.3

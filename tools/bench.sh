@@ -1,0 +1,130 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make bench: coalesced PIO in Rust (this series and module) against
+# upstream's C (the same tree without the series) and the in-kernel floor.
+#
+#   bench.sh [-p POINT,...] [-r REPS]
+#
+# Builds two kernels from the pinned 7.3 tree with one config,
+# tools/bench.config (no KASAN, lockdep, kmemleak): "rust", with patches/
+# and kvm_coalesced_pio.ko, and "stock", the pristine tree, whose KVM has
+# coalesced PIO built in.  Builds tools/bench/coalesced_pio_bench against
+# each tree's selftest library, boots each kernel in QEMU with
+# -icount shift=0 (the guest's TSC counts executed instructions, so the
+# figures repeat from run to run), runs the benchmark there, and hands the
+# two console logs to tools/bench-report.py, which prints the tables and
+# the ratios and writes a CSV and a PNG.  Documentation/benchmark.md.
+#
+# Environment: KCP_CACHE (build cache, default ~/.cache/kvm-coalesced-pio),
+# KCP_TIMEOUT (seconds each guest may run, default 1800).
+
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(dirname "$here")
+. "$here/versions.mk"
+. "$here/lib.sh"
+
+bench_args=()
+while getopts "p:r:" opt; do
+	case "$opt" in
+	p) bench_args+=("-p" "${OPTARG//,/:}") ;;
+	r) bench_args+=("-r" "$OPTARG") ;;
+	*) die "usage: bench.sh [-p POINT,...] [-r REPS]" ;;
+	esac
+done
+
+step "toolchain (tools/setup.sh, tools/setup.sh --bench)"
+"$here/setup.sh" --check >/dev/null 2>&1 || "$here/setup.sh"
+"$here/setup.sh" --check --bench >/dev/null 2>&1 || "$here/setup.sh" --bench
+python=$(bench_venv)/bin/python3
+
+# shellcheck disable=SC2046
+kmake() { make -s $(kmake_vars) "$@"; }
+
+kernels=(rust stock)
+declare -A dirs
+for k in "${kernels[@]}"; do
+	step "kernel '$k' (tools/build-kernel.sh, tools/bench.config)"
+	if [ "$k" = rust ]; then
+		dirs[$k]=$(KCP_CONFIG="$here/bench.config" KCP_FLAVOR=bench-rust \
+			"$here/build-kernel.sh" | tail -1)
+	else
+		dirs[$k]=$(KCP_CONFIG="$here/bench.config" KCP_FLAVOR=bench-stock \
+			KCP_SERIES=none "$here/build-kernel.sh" | tail -1)
+	fi
+done
+
+# Build the module (rust only) and the benchmark, pack the initramfs.
+prepare() {
+	local k=$1 dir=$2
+	local out=$dir/out src=$dir/linux stage=$dir/bench-stage log m
+	rm -rf "$stage"
+	mkdir -p "$stage/lib/modules" "$stage/tests"
+	for m in virt/lib/irqbypass.ko arch/x86/kvm/kvm.ko arch/x86/kvm/kvm-amd.ko; do
+		llvm-strip-19 --strip-debug -o "$stage/lib/modules/$(basename "$m")" "$out/$m"
+	done
+	if [ "$k" = rust ]; then
+		step "module kvm_coalesced_pio.ko for '$k'"
+		log=$dir/module.log
+		if compgen -G "$top/rust/*.o" >/dev/null || [ -e "$top/modules.order" ]; then
+			echo "removing the products of an in-tree module build (make clean)"
+			kmake -C "$out" M="$top" clean >/dev/null
+		fi
+		if ! kmake -C "$out" M="$top" MO="$dir/module" modules >"$log" 2>&1; then
+			tail -30 "$log"
+			die "module build failed, full log: $log"
+		fi
+		llvm-strip-19 --strip-debug -o "$stage/lib/modules/kvm_coalesced_pio.ko" \
+			"$dir/module/rust/kvm_coalesced_pio.ko"
+	fi
+	step "benchmark (static) against the '$k' tree"
+	log=$dir/bench-build.log
+	if ! make -C "$top/selftests" KSRC="$src" KHDR="$out/usr/include" \
+		OUTPUT="$dir/bench" bench >"$log" 2>&1; then
+		tail -30 "$log"
+		die "benchmark build failed, full log: $log"
+	fi
+	cp "$dir/bench/coalesced_pio_bench" "$stage/tests/"
+	step "initramfs for '$k'"
+	"$here/mkinitramfs.sh" "$out" "$stage" "$dir/bench-initramfs.cpio.gz"
+}
+
+for k in "${kernels[@]}"; do
+	prepare "$k" "${dirs[$k]}"
+done
+
+stamp=$(date +%Y%m%d-%H%M%S)
+logdir=$KCP_CACHE/logs
+results=$KCP_CACHE/bench/$stamp
+mkdir -p "$logdir" "$results"
+append_args=$(IFS=,; echo "${bench_args[*]}")
+logs=()
+for k in "${kernels[@]}"; do
+	dir=${dirs[$k]}
+	console=$logdir/bench-$k-$stamp.log
+	append="console=ttyS0 panic=-1 kcp.job=bench"
+	[ -n "$append_args" ] && append="$append kcp.bench=$append_args"
+	step "boot '$k' (QEMU TCG -icount shift=0, timeout ${KCP_TIMEOUT:-1800}s, console log: $console)"
+	set +e
+	timeout -k 10 "${KCP_TIMEOUT:-1800}" qemu-system-x86_64 \
+		-accel tcg -icount shift=0,align=off,sleep=off -cpu max -smp 1 -m 1G \
+		-display none -no-reboot -nic none -serial stdio -monitor none \
+		-kernel "$dir/out/arch/x86/boot/bzImage" \
+		-initrd "$dir/bench-initramfs.cpio.gz" -append "$append" </dev/null |
+		tee "$console" | grep --line-buffered -E '^kcp-bench (kernel|point)' |
+		sed -u -E 's/^kcp-bench /    /; s/ (accesses|exits|coalesced)=[0-9]+//g'
+	rc=("${PIPESTATUS[@]}")
+	set -e
+	if [ "${rc[0]}" != 0 ] || ! grep -q '^kcp-bench done' "$console"; then
+		echo "---- console tail ($console) ----"
+		tail -40 "$console"
+		die "the '$k' guest did not finish the benchmark (QEMU status ${rc[0]}$([ "${rc[0]}" = 124 ] && echo ', timeout')), full log: $console"
+	fi
+	logs+=("$k=$console")
+done
+
+step "report (tools/bench-report.py)"
+"$python" "$here/bench-report.py" --out "$results" "${logs[@]}"
+ln -sfn "$stamp" "$KCP_CACHE/bench/latest"
+step "done"
