@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
 # Helpers shared by the workbench scripts.  Sourced, not run.
 
 : "${KCP_CACHE:=${XDG_CACHE_HOME:-$HOME/.cache}/kvm-coalesced-pio}"

@@ -5,7 +5,8 @@
 #   - the series applies in order to the pristine tree (build-kernel.sh did
 #     that with git am) and every patch passes checkpatch.pl --strict;
 #   - the module is rustfmt-clean and contains no unsafe code (workbench.sh
-#     builds it with W=1 CLIPPY=1 and fails on any warning).
+#     builds it with W=1 CLIPPY=1 and fails on any warning);
+#   - the shell scripts are shellcheck-clean (warnings and errors).
 
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -38,6 +39,18 @@ for f in "$top"/selftests/kvm/x86/*.[ch]; do
 		fail=1
 	fi
 done
+
+# The shell scripts: shellcheck, warnings and errors.
+sh_files=("$top"/tools/*.sh "$top"/.ci/run "$top"/selftests/kvm/x86/*.sh)
+guest_sh=("$top"/tools/guest/init "$top"/tools/guest/nested-qemu \
+	"$top"/tools/guest/module-test "$top"/tools/guest/module-churn \
+	"$top"/tools/guest/without-module "$top"/tools/guest/run-main)
+if ! (cd "$here" && shellcheck -S warning -x "${sh_files[@]}" &&
+	shellcheck -S warning -x -s sh "${guest_sh[@]}"); then
+	echo "shellcheck: the scripts above need fixing"
+	fail=1
+fi
+echo "shellcheck: $((${#sh_files[@]} + ${#guest_sh[@]})) scripts checked"
 
 rs=("$top"/rust/*.rs)
 if [ ${#rs[@]} != 0 ]; then

@@ -65,6 +65,7 @@ apt_pkgs=(
 	"cpio=2.13+dfsg-7.1"
 	"rsync=3.5.0+ds1-0+deb12u1"
 	"uuid-dev=2.38.1-5+deb12u3"
+	"shellcheck=0.9.0-1"
 )
 # From bookworm-backports; its dependencies come from bookworm.
 bpo_pkgs=(

@@ -230,6 +230,26 @@ static inline void vcpu_run_expect_io(struct kvm_vcpu *vcpu, u8 direction,
 		memcpy(io_data, &data, size);
 }
 
+/*
+ * If the guest shut down (a triple fault), say where it was: the test fails
+ * anyway, and this is all that is left to find out why.
+ */
+static inline void report_shutdown(struct kvm_vcpu *vcpu)
+{
+	struct kvm_sregs sregs;
+	struct kvm_regs regs;
+
+	if (vcpu->run->exit_reason != KVM_EXIT_SHUTDOWN)
+		return;
+	vcpu_regs_get(vcpu, &regs);
+	vcpu_sregs_get(vcpu, &sregs);
+	printf("# vCPU %u shut down: rip 0x%llx rsp 0x%llx rflags 0x%llx rax 0x%llx rdx 0x%llx\n",
+	       vcpu->id, regs.rip, regs.rsp, regs.rflags, regs.rax, regs.rdx);
+	printf("# cr0 0x%llx cr2 0x%llx cr3 0x%llx cr4 0x%llx efer 0x%llx idt 0x%llx+%u\n",
+	       sregs.cr0, sregs.cr2, sregs.cr3, sregs.cr4, sregs.efer,
+	       sregs.idt.base, sregs.idt.limit);
+}
+
 /* Require the exit the vCPU has just made to be GUEST_SYNC(@stage). */
 static inline void vcpu_expect_sync(struct kvm_vcpu *vcpu, u64 stage)
 {
@@ -245,6 +265,7 @@ static inline void vcpu_expect_sync(struct kvm_vcpu *vcpu, u64 stage)
 		REPORT_GUEST_ASSERT(uc);
 		break;
 	default:
+		report_shutdown(vcpu);
 		TEST_FAIL("wanted GUEST_SYNC(%lu), got exit %u (%s), port 0x%x",
 			  (unsigned long)stage, vcpu->run->exit_reason,
 			  exit_reason_str(vcpu->run->exit_reason),
@@ -271,6 +292,7 @@ static inline void vcpu_run_expect_done(struct kvm_vcpu *vcpu)
 		REPORT_GUEST_ASSERT(uc);
 		break;
 	default:
+		report_shutdown(vcpu);
 		TEST_FAIL("wanted GUEST_DONE, got exit %u (%s), port 0x%x",
 			  vcpu->run->exit_reason,
 			  exit_reason_str(vcpu->run->exit_reason),

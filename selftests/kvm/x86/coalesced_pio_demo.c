@@ -177,6 +177,7 @@ static void run_stage(struct vmm *m, u64 stage, u64 *out_cycles, u64 *in_cycles)
 		case UCALL_ABORT:
 			REPORT_GUEST_ASSERT(uc);
 		default:
+			report_shutdown(m->vcpu);
 			TEST_FAIL("unexpected exit %s",
 				  exit_reason_str(m->vcpu->run->exit_reason));
 		}

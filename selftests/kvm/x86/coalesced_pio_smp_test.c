@@ -85,6 +85,7 @@ static void *vcpu_thread(void *arg)
 			REPORT_GUEST_ASSERT(uc);
 			break;
 		default:
+			report_shutdown(s->vcpu);
 			TEST_FAIL("vCPU %u: unexpected exit %u (%s)", s->vcpu->id,
 				  run->exit_reason, exit_reason_str(run->exit_reason));
 		}

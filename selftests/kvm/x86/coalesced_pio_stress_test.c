@@ -131,6 +131,7 @@ static void *vcpu_thread(void *arg)
 		REPORT_GUEST_ASSERT(uc);
 		break;
 	default:
+		report_shutdown(t->vcpu);
 		TEST_FAIL("vCPU %u: unexpected exit %u (%s), port 0x%x", id,
 			  run->exit_reason, exit_reason_str(run->exit_reason),
 			  run->io.port);
