@@ -25,6 +25,12 @@ top=$(dirname "$here")
 . "$here/versions.mk"
 . "$here/lib.sh"
 
+# Both kernels are built with clang 22, the LLVM of rustc-web, so that the
+# kernel can inline its C helpers into Rust code (CONFIG_RUST_INLINE_HELPERS,
+# which needs matching LLVM versions); KCP_LLVM=19 builds them with the
+# workbench's clang 19 instead, without inlined helpers.
+export KCP_LLVM=${KCP_LLVM:-22}
+
 bench_args=()
 while getopts "p:r:" opt; do
 	case "$opt" in
@@ -42,15 +48,30 @@ python=$(bench_venv)/bin/python3
 # shellcheck disable=SC2046
 kmake() { make -s $(kmake_vars) "$@"; }
 
+# The config of both kernels: tools/bench.config, plus the inlined helpers
+# where the LLVM versions match.
+mkdir -p "$KCP_CACHE/bench"
+config=$KCP_CACHE/bench/bench-llvm$KCP_LLVM.config
+{
+	cat "$here/bench.config"
+	if [ "$KCP_LLVM" = 22 ]; then
+		echo "CONFIG_EXPERT=y"
+		echo "CONFIG_RUST_INLINE_HELPERS=y"
+	fi
+} >"$config.tmp"
+mv "$config.tmp" "$config"
+echo "clang-$KCP_LLVM, rustc $(/usr/bin/rustc --version | cut -d' ' -f2) (LLVM $(/usr/bin/rustc -vV | sed -n 's/^LLVM version: //p'))," \
+	"inlined C helpers: $([ "$KCP_LLVM" = 22 ] && echo yes || echo no)"
+
 kernels=(rust stock)
 declare -A dirs
 for k in "${kernels[@]}"; do
-	step "kernel '$k' (tools/build-kernel.sh, tools/bench.config)"
+	step "kernel '$k' (tools/build-kernel.sh, $config)"
 	if [ "$k" = rust ]; then
-		dirs[$k]=$(KCP_CONFIG="$here/bench.config" KCP_FLAVOR=bench-rust \
+		dirs[$k]=$(KCP_CONFIG="$config" KCP_FLAVOR=bench-rust \
 			"$here/build-kernel.sh" | tail -1)
 	else
-		dirs[$k]=$(KCP_CONFIG="$here/bench.config" KCP_FLAVOR=bench-stock \
+		dirs[$k]=$(KCP_CONFIG="$config" KCP_FLAVOR=bench-stock \
 			KCP_SERIES=none "$here/build-kernel.sh" | tail -1)
 	fi
 done

@@ -34,8 +34,8 @@ pristine=$("$here/fetch-kernel.sh")
 toolchain_id() {
 	/usr/bin/rustc --version
 	"$(bindgen_path)" --version
-	clang-19 --version | head -1
-	ld.lld-19 --version
+	clang-"$(kcp_llvm)" --version | head -1
+	ld.lld-"$(kcp_llvm)" --version
 }
 
 config=${KCP_CONFIG:-$here/kvm-test.config}

@@ -27,9 +27,16 @@ bench_venv() {
 	echo "$KCP_CACHE/toolchain/bench-venv-$MATPLOTLIB_VERSION"
 }
 
+# The LLVM major version of a kernel build: 19 (the workbench's clang),
+# or 22 for make bench, the LLVM of rustc-web, which lets the kernel inline
+# its C helpers into Rust code (CONFIG_RUST_INLINE_HELPERS).
+kcp_llvm() {
+	echo "${KCP_LLVM:-19}"
+}
+
 # The make variables every kernel build (in-tree or M=) needs here.
 kmake_vars() {
-	echo LLVM=-19 RUSTC=/usr/bin/rustc HOSTRUSTC=/usr/bin/rustc \
+	echo LLVM=-"$(kcp_llvm)" RUSTC=/usr/bin/rustc HOSTRUSTC=/usr/bin/rustc \
 		RUSTDOC=/usr/bin/rustdoc RUSTFMT=/usr/bin/rustfmt \
 		CLIPPY_DRIVER=/usr/bin/clippy-driver \
 		RUST_LIB_SRC=/usr/src/rustc-${RUSTC_WEB_VERSION%%+*}/library \

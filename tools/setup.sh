@@ -67,6 +67,12 @@ apt_pkgs=(
 	"uuid-dev=2.38.1-5+deb12u3"
 	"shellcheck=0.9.0-1"
 )
+# make bench builds with the LLVM of rustc-web (KCP_LLVM=22, bookworm-security).
+case "$(kcp_llvm)" in
+19) ;;
+22) apt_pkgs+=("clang-22=$LLVM22_VERSION" "lld-22=$LLVM22_VERSION" "llvm-22=$LLVM22_VERSION") ;;
+*) die "KCP_LLVM=$(kcp_llvm): only 19 (the workbench) and 22 (make bench) are pinned" ;;
+esac
 # From bookworm-backports; its dependencies come from bookworm.
 bpo_pkgs=(
 	"qemu-system-x86=$QEMU_VERSION"

@@ -17,3 +17,6 @@ GITPYTHON_VERSION=3.1.43
 # make bench's report (tools/bench-report.py), pip-installed into a venv.
 MATPLOTLIB_VERSION=3.9.4
 NUMPY_VERSION=2.1.3
+# make bench's kernels: clang of the same LLVM as rustc-web (bookworm-security),
+# so that the C helpers are inlined into Rust code.
+LLVM22_VERSION=1:22.1.8-1~deb12u1
