@@ -280,11 +280,11 @@ static inline void vcpu_run_expect_sync(struct kvm_vcpu *vcpu, u64 stage)
 	vcpu_expect_sync(vcpu, stage);
 }
 
-static inline void vcpu_run_expect_done(struct kvm_vcpu *vcpu)
+/* Require the exit the vCPU has just made to be GUEST_DONE. */
+static inline void vcpu_expect_done(struct kvm_vcpu *vcpu)
 {
 	struct ucall uc;
 
-	vcpu_run(vcpu);
 	switch (get_ucall(vcpu, &uc)) {
 	case UCALL_DONE:
 		break;
@@ -293,11 +293,17 @@ static inline void vcpu_run_expect_done(struct kvm_vcpu *vcpu)
 		break;
 	default:
 		report_shutdown(vcpu);
-		TEST_FAIL("wanted GUEST_DONE, got exit %u (%s), port 0x%x",
-			  vcpu->run->exit_reason,
+		TEST_FAIL("vCPU %u: wanted GUEST_DONE, got exit %u (%s), port 0x%x",
+			  vcpu->id, vcpu->run->exit_reason,
 			  exit_reason_str(vcpu->run->exit_reason),
 			  vcpu->run->io.port);
 	}
+}
+
+static inline void vcpu_run_expect_done(struct kvm_vcpu *vcpu)
+{
+	vcpu_run(vcpu);
+	vcpu_expect_done(vcpu);
 }
 
 static inline int __coalesced_io_zone(struct kvm_vm *vm, unsigned long ioctl_nr,

@@ -100,7 +100,6 @@ static void *vcpu_thread(void *arg)
 	struct kvm_run *run = t->vcpu->run;
 	u32 id = t->vcpu->id, tag, seq;
 	int last = -1;
-	struct ucall uc;
 
 	for (;;) {
 		vcpu_run(t->vcpu);
@@ -124,18 +123,7 @@ static void *vcpu_thread(void *arg)
 		last = seq;
 		t->exits++;
 	}
-	switch (get_ucall(t->vcpu, &uc)) {
-	case UCALL_DONE:
-		break;
-	case UCALL_ABORT:
-		REPORT_GUEST_ASSERT(uc);
-		break;
-	default:
-		report_shutdown(t->vcpu);
-		TEST_FAIL("vCPU %u: unexpected exit %u (%s), port 0x%x", id,
-			  run->exit_reason, exit_reason_str(run->exit_reason),
-			  run->io.port);
-	}
+	vcpu_expect_done(t->vcpu);
 	return NULL;
 }
 
