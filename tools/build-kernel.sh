@@ -17,7 +17,11 @@
 # Prints the path of the build directory on its last line.
 #
 # Environment (the defaults build the test kernel of make check/run):
-#   KCP_CONFIG=FILE   config fragment instead of tools/kvm-test.config
+#   KCP_CONFIG="FILE..."  config fragments instead of tools/kvm-test.config,
+#                     merged in order (a later line about an option wins)
+#   KCP_OUT=NAME      build in <dir>/NAME instead of <dir>/out, from the same
+#                     source tree (another configuration of the same series;
+#                     the first build copies out/, so it is incremental)
 #   KCP_SERIES=none   build the pristine tree, without patches/
 #   KCP_FLAVOR=NAME   build in $KCP_CACHE/build/<base>-NAME instead; its
 #                     linux/ is cloned from <base>/linux when that exists
@@ -31,37 +35,44 @@ top=$(dirname "$here")
 pristine=$("$here/fetch-kernel.sh")
 "$here/setup.sh" --check >/dev/null || die "toolchain incomplete: run tools/setup.sh"
 
-toolchain_id() {
-	/usr/bin/rustc --version
-	"$(bindgen_path)" --version
-	clang-"$(kcp_llvm)" --version | head -1
-	ld.lld-"$(kcp_llvm)" --version
-}
-
-config=${KCP_CONFIG:-$here/kvm-test.config}
-[ -r "$config" ] || die "no config fragment $config"
+read -r -a frags <<<"${KCP_CONFIG:-$here/kvm-test.config}"
+for f in "${frags[@]}"; do
+	[ -r "$f" ] || die "no config fragment $f"
+done
 flavor=${KCP_FLAVOR:-}
+outname=${KCP_OUT:-out}
 patches=()
 if [ "${KCP_SERIES:-}" != none ]; then
+	# Every patch but the cover letter, in order.
 	shopt -s nullglob
-	patches=("$top"/patches/*.patch)
+	for p in "$top"/patches/*.patch; do
+		[ "${p##*/}" = 0000-cover-letter.patch ] || patches+=("$p")
+	done
 	shopt -u nullglob
 fi
 
-base=$( { echo "$KERNEL_DEB_SHA256"; toolchain_id; } | sha256sum | cut -c1-16)
+base=$(kcp_base)
 key=$( {
 	echo "$base"
-	cat "$config"
+	cat "${frags[@]}"
 	[ ${#patches[@]} = 0 ] || cat "${patches[@]}"
 	sha256sum <"$here/build-kernel.sh"
 } | sha256sum | cut -c1-64)
 
 dir=$KCP_CACHE/build/$base${flavor:+-$flavor}
 src=$dir/linux
-out=$dir/out
+out=$dir/$outname
+keyfile=$dir/key${KCP_OUT:+-$KCP_OUT}
+# Another configuration of the same tree starts from the main build.
+if [ "$outname" != out ] && [ ! -e "$out/.config" ] && [ -e "$dir/out/.config" ]; then
+	step "copy $dir/out to $out (once), to build it incrementally" >&2
+	rm -rf "$out"
+	cp -a "$dir/out" "$out"
+	rm -f "$out/arch/x86/boot/bzImage"
+fi
 mkdir -p "$dir" "$out"
 
-if [ -e "$out/arch/x86/boot/bzImage" ] && [ "$(cat "$dir/key" 2>/dev/null)" = "$key" ]; then
+if [ -e "$out/arch/x86/boot/bzImage" ] && [ "$(cat "$keyfile" 2>/dev/null)" = "$key" ]; then
 	step "kernel up to date ($dir)" >&2
 	echo "$dir"
 	exit 0
@@ -129,12 +140,20 @@ kmake() {
 	make -C "$src" O="$out" $(kmake_vars) "$@"
 }
 
-step "configure: tinyconfig + ${config#"$top"/}" >&2
+step "configure: tinyconfig + ${frags[*]#"$top"/}" >&2
+# The fragments as one: the last line about an option wins.
+config=$out/.config.fragment
+cat "${frags[@]}" | awk '
+	/^CONFIG_[A-Z0-9_]+=/ { opt = $0; sub(/=.*/, "", opt) }
+	/^# CONFIG_[A-Z0-9_]+ is not set/ { opt = $2 }
+	opt != "" { last[opt] = $0; order[++n] = opt; opt = "" }
+	END { for (i = 1; i <= n; i++) if (!done[order[i]]++) print last[order[i]] }
+' >"$config"
 kmake -s KCONFIG_CONFIG=.config.new tinyconfig >/dev/null
 (cd "$out" && KCONFIG_CONFIG=.config.new "$src/scripts/kconfig/merge_config.sh" -m -Q \
 	.config.new "$config" >/dev/null)
 kmake -s KCONFIG_CONFIG=.config.new olddefconfig >/dev/null
-# Every option the fragment asks for must have survived olddefconfig.
+# Every option the fragments ask for must have survived olddefconfig.
 missing=$(grep -E '^(CONFIG_[A-Z0-9_]+=|# CONFIG_[A-Z0-9_]+ is not set)' "$config" |
 	while read -r line; do
 		case "$line" in
@@ -147,11 +166,12 @@ missing=$(grep -E '^(CONFIG_[A-Z0-9_]+=|# CONFIG_[A-Z0-9_]+ is not set)' "$confi
 cmp -s "$out/.config.new" "$out/.config" || mv "$out/.config.new" "$out/.config"
 rm -f "$out/.config.new" "$out/.config.new.old"
 
-step "make bzImage modules headers (log: $dir/build.log)" >&2
-if ! kmake -j"$(nproc)" bzImage modules headers >"$dir/build.log" 2>&1; then
-	tail -40 "$dir/build.log" >&2
-	die "kernel build failed, full log: $dir/build.log"
+log=$dir/build${KCP_OUT:+-$KCP_OUT}.log
+step "make bzImage modules headers in $outname (log: $log)" >&2
+if ! kmake -j"$(nproc)" bzImage modules headers >"$log" 2>&1; then
+	tail -40 "$log" >&2
+	die "kernel build failed, full log: $log"
 fi
-echo "$key" >"$dir/key"
+echo "$key" >"$keyfile"
 step "kernel built: $out/arch/x86/boot/bzImage" >&2
 echo "$dir"

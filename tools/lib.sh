@@ -42,3 +42,50 @@ kmake_vars() {
 		RUST_LIB_SRC=/usr/src/rustc-${RUSTC_WEB_VERSION%%+*}/library \
 		BINDGEN="$(bindgen_path)"
 }
+
+# The toolchain that a kernel build depends on, for the cache keys.
+toolchain_id() {
+	/usr/bin/rustc --version
+	"$(bindgen_path)" --version
+	clang-"$(kcp_llvm)" --version | head -1
+	ld.lld-"$(kcp_llvm)" --version
+}
+
+# The build directory of the workbench's kernel: $KCP_CACHE/build/<base>,
+# <base> hashing the tarball and the toolchain (tools/build-kernel.sh).
+kcp_base() {
+	{ echo "$KERNEL_DEB_SHA256"; toolchain_id; } | sha256sum | cut -c1-16
+}
+
+workbench_tree() {
+	echo "$KCP_CACHE/build/$(kcp_base)/linux"
+}
+
+# The series: who writes it, its version, and where the sources of the
+# files it adds live in this repository.  A kernel path maps to the same
+# path here, except for the selftests (selftests/ for
+# tools/testing/selftests/) and the provider, which the out-of-tree build
+# shares (rust/kvm_coalesced_pio.rs for virt/kvm/kvm_coalesced_pio.rs).
+SERIES_AUTHOR_NAME="kvm-coalesced-pio developers"
+SERIES_AUTHOR_EMAIL="dev@kvm-coalesced-pio.invalid"
+SERIES_VERSION=2
+SERIES_SOURCES=(include/kvm virt rust/kernel rust/helpers rust/kvm_coalesced_pio.rs
+	Documentation/virt selftests/kvm)
+
+# series_src KERNEL_PATH: the source in this repository.
+series_src() {
+	case "$1" in
+	tools/testing/selftests/*) echo "${1#tools/testing/}" ;;
+	virt/kvm/kvm_coalesced_pio.rs) echo rust/kvm_coalesced_pio.rs ;;
+	*) echo "$1" ;;
+	esac
+}
+
+# series_kernel_path SOURCE: the inverse of series_src.
+series_kernel_path() {
+	case "$1" in
+	selftests/*) echo "tools/testing/$1" ;;
+	rust/kvm_coalesced_pio.rs) echo virt/kvm/kvm_coalesced_pio.rs ;;
+	*) echo "$1" ;;
+	esac
+}

@@ -4,8 +4,11 @@
 # lint.sh BUILD_DIR: the review checks a maintainer would run.
 #   - the series applies in order to the pristine tree (build-kernel.sh did
 #     that with git am) and every patch passes checkpatch.pl --strict;
-#   - the module is rustfmt-clean and contains no unsafe code (workbench.sh
-#     builds it with W=1 CLIPPY=1 and fails on any warning);
+#   - every file the series adds is the same as its source in this
+#     repository (tools/export-series.sh --check);
+#   - the Rust is rustfmt-clean, and the modules (the provider and the
+#     misbehaving one of the tests) contain no unsafe code (workbench.sh
+#     builds them with W=1 CLIPPY=1 and fails on any warning);
 #   - the shell scripts are shellcheck-clean (warnings and errors).
 
 set -euo pipefail
@@ -18,7 +21,10 @@ src=$dir/linux
 fail=0
 
 shopt -s nullglob
-patches=("$top"/patches/*.patch)
+patches=()
+for p in "$top"/patches/*.patch; do
+	[ "${p##*/}" = 0000-cover-letter.patch ] || patches+=("$p")
+done
 for p in "${patches[@]}"; do
 	if ! (cd "$src" && scripts/checkpatch.pl --strict --quiet "$p" >/tmp/checkpatch.$$ 2>&1); then
 		echo "checkpatch --strict: $(basename "$p"):"
@@ -29,16 +35,8 @@ done
 rm -f /tmp/checkpatch.$$
 echo "checkpatch --strict: ${#patches[@]} patches checked"
 
-# The series carries the C sources of selftests/ to
-# tools/testing/selftests/kvm: same files.
-for f in "$top"/selftests/kvm/x86/*.[ch]; do
-	t=$src/tools/testing/selftests/kvm/x86/$(basename "$f")
-	if ! cmp -s "$f" "$t"; then
-		echo "selftests/kvm/x86/$(basename "$f") differs from the series' copy ($t):"
-		echo "  update the selftest patch (see README, 'Changing the series')"
-		fail=1
-	fi
-done
+# The files the series adds are generated from their sources here.
+"$here/export-series.sh" --check "$src" || fail=1
 
 # The shell scripts: shellcheck, warnings and errors.
 sh_files=("$top"/tools/*.sh "$top"/.ci/run "$top"/selftests/kvm/x86/*.sh)
@@ -52,17 +50,19 @@ if ! (cd "$here" && shellcheck -S warning -x "${sh_files[@]}" &&
 fi
 echo "shellcheck: $((${#sh_files[@]} + ${#guest_sh[@]})) scripts checked"
 
-rs=("$top"/rust/*.rs)
-if [ ${#rs[@]} != 0 ]; then
+mods=("$top"/rust/*.rs "$top"/rust/faulty/*.rs)
+if [ ${#mods[@]} != 0 ]; then
 	# Code, not prose: an unsafe block, fn, impl, trait or extern block.
-	if grep -n -E '(^|[^[:alnum:]_])unsafe[[:space:]]*(\{|fn|impl|trait|extern)' "${rs[@]}"; then
-		echo "the module must not contain unsafe code"
+	if grep -n -E '(^|[^[:alnum:]_])unsafe[[:space:]]*(\{|fn|impl|trait|extern)' "${mods[@]}"; then
+		echo "the modules must not contain unsafe code"
 		fail=1
 	fi
-	if ! /usr/bin/rustfmt --check --edition 2021 --config-path "$src/.rustfmt.toml" "${rs[@]}"; then
-		echo "rustfmt: the module is not formatted"
-		fail=1
-	fi
-	echo "module: no unsafe code, rustfmt-clean"
+	echo "modules: no unsafe code (${#mods[@]} files)"
 fi
+rs=("${mods[@]}" "$top"/rust/kernel/*.rs "$top"/rust/kernel/kvm/*.rs)
+if ! /usr/bin/rustfmt --check --edition 2021 --config-path "$src/.rustfmt.toml" "${rs[@]}"; then
+	echo "rustfmt: the files above are not formatted"
+	fail=1
+fi
+echo "rustfmt: ${#rs[@]} files clean"
 exit $fail

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Helpers shared by the coalesced PIO selftests: guest port I/O, the
- * coalesced ring as userspace sees it, and the per-VM debugfs counters of
- * kvm_coalesced_pio.ko.
+ * coalesced ring as userspace sees it, and the VM's statistics of coalesced
+ * PIO.
  */
 #ifndef SELFTEST_KVM_COALESCED_PIO_H
 #define SELFTEST_KVM_COALESCED_PIO_H
@@ -78,14 +78,13 @@ static inline u32 xorshift32(u32 *state)
 }
 
 /*
- * For the tests that need the provider: without it every case would skip,
- * so skip the whole binary once, saying why.  Call from main().
+ * Without coalesced PIO every case would skip, so skip the whole binary
+ * once, saying why.  Call from main().
  */
 static inline void require_coalesced_pio(void)
 {
 	TEST_REQUIRE(kvm_has_cap(KVM_CAP_COALESCED_MMIO));
-	__TEST_REQUIRE(kvm_has_cap(KVM_CAP_COALESCED_PIO),
-		       "KVM_CAP_COALESCED_PIO is 0: kvm_coalesced_pio.ko is not loaded");
+	TEST_REQUIRE(kvm_has_cap(KVM_CAP_COALESCED_PIO));
 }
 
 /* KVM_COALESCED_MMIO_MAX of the kernel, computed from the page size. */
@@ -324,113 +323,72 @@ static inline int __coalesced_io_zone(struct kvm_vm *vm, unsigned long ioctl_nr,
 	__coalesced_io_zone(vm, KVM_UNREGISTER_COALESCED_MMIO, addr, size, pio)
 
 /*
- * The module's per-VM debugfs file, see Documentation/interface-spec.md:
- * /sys/kernel/debug/kvm/<pid>-<vm fd>/coalesced_pio, "key value" lines,
- * then a "zone@0x<addr>+<size> <coalesced>" line per zone.
+ * The VM's statistics of coalesced PIO (KVM_GET_STATS_FD), which KVM has
+ * when coalesced PIO comes from a provider module: the pio writes appended
+ * to the ring, and those inside a zone that exited because the ring was full
+ * or its last index out of range.  KVM's C implementation does not count.
  */
-struct cpio_counters {
-	long zones;
-	long coalesced;
-	long ring_full;
-	long bad_index;
+struct cpio_stats {
+	u64 writes;
+	u64 ring_full;
+	u64 bad_index;
 };
 
-#define KVM_DEBUGFS "/sys/kernel/debug/kvm"
-
-static inline void cpio_debugfs_path(struct kvm_vm *vm, char *buf, size_t len)
+/* Whether KVM has a statistic @name, reading the descriptors once. */
+static inline bool vm_has_stat(struct kvm_vm *vm, const char *name)
 {
-	snprintf(buf, len, KVM_DEBUGFS "/%d-%d/coalesced_pio", getpid(), vm->fd);
+	struct kvm_binary_stats *stats = &vm->stats;
+	struct kvm_stats_desc *desc;
+	u32 i;
+
+	if (!stats->desc) {
+		read_stats_header(stats->fd, &stats->header);
+		stats->desc = read_stats_descriptors(stats->fd, &stats->header);
+	}
+	for (i = 0; i < stats->header.num_desc; i++) {
+		desc = get_stats_descriptor(stats->desc, i, &stats->header);
+		if (!strcmp(desc->name, name))
+			return true;
+	}
+	return false;
 }
 
-/* False, after saying why once, if the counters cannot be read at all. */
-static inline bool cpio_debugfs_available(void)
+/* False, after saying why once, if KVM does not count coalesced PIO. */
+static inline bool cpio_stats_available(struct kvm_vm *vm)
 {
 	static bool warned;
 
-	if (!access(KVM_DEBUGFS, F_OK))
+	if (vm_has_stat(vm, "coalesced_pio_writes"))
 		return true;
 	if (!warned)
-		printf("# %s: %s; debugfs counter checks skipped\n",
-		       KVM_DEBUGFS, strerror(errno));
+		printf("# no coalesced_pio_* statistics (KVM's C implementation): count checks skipped\n");
 	warned = true;
 	return false;
 }
 
-/* True if the VM has a coalesced_pio debugfs file. */
-static inline bool cpio_debugfs_exists(struct kvm_vm *vm)
+static inline void read_cpio_stats(struct kvm_vm *vm, struct cpio_stats *s)
 {
-	char path[128];
-
-	cpio_debugfs_path(vm, path, sizeof(path));
-	return !access(path, F_OK);
+	s->writes = vm_get_stat(vm, coalesced_pio_writes);
+	s->ring_full = vm_get_stat(vm, coalesced_pio_ring_full);
+	s->bad_index = vm_get_stat(vm, coalesced_pio_bad_index);
 }
 
-static inline void read_counters(struct kvm_vm *vm, struct cpio_counters *c)
+/* Compare every counter; skipped (with a note) where KVM does not count. */
+static inline void check_counters(struct kvm_vm *vm, u64 writes, u64 ring_full,
+				  u64 bad_index)
 {
-	char path[128], key[32];
-	long val;
-	int seen = 0;
-	FILE *f;
+	struct cpio_stats c;
 
-	cpio_debugfs_path(vm, path, sizeof(path));
-	f = fopen(path, "r");
-	TEST_ASSERT(f, "open %s: %s", path, strerror(errno));
-	while (fscanf(f, "%31s %ld", key, &val) == 2) {
-		if (!strcmp(key, "zones")) {
-			c->zones = val;
-			seen |= 1;
-		} else if (!strcmp(key, "coalesced")) {
-			c->coalesced = val;
-			seen |= 2;
-		} else if (!strcmp(key, "ring_full")) {
-			c->ring_full = val;
-			seen |= 4;
-		} else if (!strcmp(key, "bad_index")) {
-			c->bad_index = val;
-			seen |= 8;
-		}
-	}
-	TEST_ASSERT(feof(f), "%s: a line is not \"key value\"", path);
-	fclose(f);
-	TEST_ASSERT(seen == 15, "%s: missing keys (found mask 0x%x of 0xf)",
-		    path, seen);
-}
-
-/*
- * The writes coalesced into the zone [@addr, @addr + @size), from its
- * "zone@0x<addr>+<size> <count>" line, or -1 if the VM has no such zone.
- */
-static inline long cpio_zone_coalesced(struct kvm_vm *vm, u64 addr, u32 size)
-{
-	char path[128], key[64], want[64];
-	long val, found = -1;
-	FILE *f;
-
-	cpio_debugfs_path(vm, path, sizeof(path));
-	snprintf(want, sizeof(want), "zone@0x%llx+%u", (unsigned long long)addr, size);
-	f = fopen(path, "r");
-	TEST_ASSERT(f, "open %s: %s", path, strerror(errno));
-	while (fscanf(f, "%63s %ld", key, &val) == 2)
-		if (!strcmp(key, want))
-			found = val;
-	fclose(f);
-	return found;
-}
-
-/* Compare every counter; skipped (with a note) if debugfs is not there. */
-static inline void check_counters(struct kvm_vm *vm, long zones, long coalesced,
-				  long ring_full, long bad_index)
-{
-	struct cpio_counters c = {};
-
-	if (!cpio_debugfs_available())
+	if (!cpio_stats_available(vm))
 		return;
-	read_counters(vm, &c);
-	TEST_ASSERT(c.zones == zones && c.coalesced == coalesced &&
-		    c.ring_full == ring_full && c.bad_index == bad_index,
-		    "debugfs coalesced_pio: wanted zones %ld coalesced %ld ring_full %ld bad_index %ld, got zones %ld coalesced %ld ring_full %ld bad_index %ld",
-		    zones, coalesced, ring_full, bad_index,
-		    c.zones, c.coalesced, c.ring_full, c.bad_index);
+	read_cpio_stats(vm, &c);
+	TEST_ASSERT(c.writes == writes && c.ring_full == ring_full &&
+		    c.bad_index == bad_index,
+		    "coalesced_pio_* statistics: wanted writes %llu ring_full %llu bad_index %llu, got writes %llu ring_full %llu bad_index %llu",
+		    (unsigned long long)writes, (unsigned long long)ring_full,
+		    (unsigned long long)bad_index, (unsigned long long)c.writes,
+		    (unsigned long long)c.ring_full,
+		    (unsigned long long)c.bad_index);
 }
 
 #endif /* SELFTEST_KVM_COALESCED_PIO_H */

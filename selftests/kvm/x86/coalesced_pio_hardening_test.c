@@ -149,14 +149,14 @@ FIXTURE_TEARDOWN(hardening) {}
 TEST_F_TIMEOUT(hardening, ring_tampering, 200)
 {
 	static struct kvm_coalesced_mmio entries[NR_VCPUS * NR_AFTER + 1];
-	struct cpio_counters before = {}, after = {};
+	struct cpio_stats before = {}, after = {};
 	struct tamper_state tamper[2] = {};
 	struct kvm_vcpu *vcpu_list[NR_VCPUS];
 	struct kvm_coalesced_mmio_ring *ring;
-	bool debugfs = cpio_debugfs_available();
 	u32 id, i, n, exits = 0;
-	long coalesced, ring_full, bad_index;
+	u64 coalesced, ring_full, bad_index;
 	struct kvm_vm *vm;
+	bool counted;
 	int r;
 
 	vm = vm_create_with_vcpus(NR_VCPUS, guest_tagged_writes, vcpu_list);
@@ -168,8 +168,9 @@ TEST_F_TIMEOUT(hardening, ring_tampering, 200)
 	}
 	ring = ring_map(vcpu_list[0]);
 	kvm_vm_register_coalesced_io(vm, PCI_ADDR_PORT, 4, true);
-	if (debugfs)
-		read_counters(vm, &before);
+	counted = cpio_stats_available(vm);
+	if (counted)
+		read_cpio_stats(vm, &before);
 
 	printf("# %u vCPUs x %u OUTL 0x%x; %u threads tamper (seed 0x%x, <= %u writes)\n",
 	       NR_VCPUS, NR_WRITES, PCI_ADDR_PORT, (u32)ARRAY_SIZE(tamper),
@@ -205,23 +206,24 @@ TEST_F_TIMEOUT(hardening, ring_tampering, 200)
 		printf("# vCPU %u: %u writes, %u exited\n", id, NR_WRITES,
 		       vcpus[id].exits);
 
-	if (debugfs) {
-		read_counters(vm, &after);
-		coalesced = after.coalesced - before.coalesced;
+	if (counted) {
+		read_cpio_stats(vm, &after);
+		coalesced = after.writes - before.writes;
 		ring_full = after.ring_full - before.ring_full;
 		bad_index = after.bad_index - before.bad_index;
-		printf("# %u writes: %u exits (ring_full %ld + bad_index %ld) + %ld coalesced\n",
-		       NR_VCPUS * NR_WRITES, exits, ring_full, bad_index, coalesced);
+		printf("# %u writes: %u exits (ring_full %llu + bad_index %llu) + %llu coalesced\n",
+		       NR_VCPUS * NR_WRITES, exits, (unsigned long long)ring_full,
+		       (unsigned long long)bad_index, (unsigned long long)coalesced);
 		TEST_ASSERT(exits + coalesced == NR_VCPUS * NR_WRITES,
-			    "%u writes, but %u exits + %ld coalesced", NR_VCPUS * NR_WRITES,
-			    exits, coalesced);
+			    "%u writes, but %u exits + %llu coalesced", NR_VCPUS * NR_WRITES,
+			    exits, (unsigned long long)coalesced);
 		TEST_ASSERT(ring_full + bad_index == exits,
-			    "%u exits, but ring_full %ld + bad_index %ld",
-			    exits, ring_full, bad_index);
-		TEST_ASSERT(bad_index > 0, "the tampering never hit: bad_index %ld",
-			    bad_index);
+			    "%u exits, but ring_full %llu + bad_index %llu", exits,
+			    (unsigned long long)ring_full, (unsigned long long)bad_index);
+		TEST_ASSERT(bad_index > 0, "the tampering never hit: bad_index %llu",
+			    (unsigned long long)bad_index);
 	} else {
-		printf("# writes %u, exits %u; no debugfs: coalesced and bad_index not checked\n",
+		printf("# writes %u, exits %u; coalesced and bad_index not counted by KVM\n",
 		       NR_VCPUS * NR_WRITES, exits);
 	}
 
@@ -239,8 +241,8 @@ TEST_F_TIMEOUT(hardening, ring_tampering, 200)
 	       NR_VCPUS * NR_AFTER, n);
 	for (id = 0; id < NR_VCPUS; id++)
 		vcpu_run_expect_done(vcpus[id].vcpu);
-	if (debugfs)
-		check_counters(vm, 1, after.coalesced + n, after.ring_full,
+	if (counted)
+		check_counters(vm, after.writes + n, after.ring_full,
 			       after.bad_index);
 
 	ring_unmap(ring);
@@ -351,7 +353,7 @@ static void rep_outs_one(struct kvm_vm *vm, struct kvm_vcpu *vcpu,
 	       size == 1 ? 'b' : size == 2 ? 'w' : 'l', n, start, got, exits,
 	       n - (max - 1), got + next - (max - 1));
 
-	check_counters(vm, 1, (round + 1) * (max - 1), (round + 1) * (n - (max - 1)), 0);
+	check_counters(vm, (round + 1) * (max - 1), (round + 1) * (n - (max - 1)), 0);
 	TEST_ASSERT_EQ(__unregister_zone(vm, PCI_ADDR_PORT, size, 1), 0);
 }
 

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Coalesced PIO (KVM_REGISTER_COALESCED_MMIO with pio = 1), as provided by
- * kvm_coalesced_pio.ko: what the guest's port writes do, what the shared
- * ring holds, and what the module's per-VM debugfs counters say.
+ * Coalesced PIO (KVM_REGISTER_COALESCED_MMIO with pio = 1): what the
+ * guest's port writes do, what the shared ring holds, and, where KVM counts
+ * them, what the VM's coalesced_pio_* statistics say.
  *
  * Every case runs one vCPU.  Userspace consumes the ring as QEMU does: read
  * last, read the entry at first, advance first.
@@ -115,7 +115,7 @@ TEST_F(cpio, rtc)
 	TEST_ASSERT_EQ(ring_count(self->ring), 0);
 	vcpu_run_expect_done(vcpu);
 
-	check_counters(self->vm, 1, 401, 0, 0);
+	check_counters(self->vm, 401, 0, 0);
 }
 
 static void guest_pci(void)
@@ -187,7 +187,7 @@ TEST_F(cpio, pci)
 	TEST_ASSERT_EQ(ring_count(self->ring), 0);
 	vcpu_run_expect_done(vcpu);
 
-	check_counters(self->vm, 1, 7, 0, 0);
+	check_counters(self->vm, 7, 0, 0);
 }
 
 static void guest_ring_full(u32 max)
@@ -240,7 +240,7 @@ TEST_F_TIMEOUT(cpio, ring_full, 300)
 					start << 16 | i, "full ring", i);
 	}
 
-	check_counters(self->vm, 1, max * (max - 1), max, 0);
+	check_counters(self->vm, max * (max - 1), max, 0);
 }
 
 static void guest_mixed(u64 *mmio, u32 max)
@@ -319,8 +319,8 @@ TEST_F(cpio, mmio_and_pio)
 	vcpu_run_expect_sync(vcpu, 2);
 	vcpu_run_expect_done(vcpu);
 
-	/* The module counts its own (PIO) zones and entries only. */
-	check_counters(self->vm, 2, 100 + (max - 1), 1, 0);
+	/* Only the PIO entries are counted. */
+	check_counters(self->vm, 100 + (max - 1), 1, 0);
 }
 
 static void guest_write_all(u64 *mmio)
@@ -379,35 +379,33 @@ TEST_F(cpio, unregister)
 	kvm_vm_register_coalesced_io(vm, RTC_INDEX_PORT, 1, true);
 	kvm_vm_register_coalesced_io(vm, MMIO_ZONE_GPA, 8, false);
 	write_round(self->vcpu, self->ring, self->max, 0, true, true, true);
-	check_counters(vm, 2, 2, 0, 0);
+	check_counters(vm, 2, 0, 0);
 
 	/* Each kind's unregister leaves the other kind's zones alone. */
 	TEST_ASSERT_EQ(__unregister_zone(vm, MMIO_ZONE_GPA, 8, 1), 0);
 	TEST_ASSERT_EQ(__unregister_zone(vm, RTC_INDEX_PORT, 1, 0), 0);
 	TEST_ASSERT_EQ(__unregister_zone(vm, PCI_ADDR_PORT, 4, 0), 0);
 	write_round(self->vcpu, self->ring, self->max, 1, true, true, true);
-	check_counters(vm, 2, 4, 0, 0);
+	check_counters(vm, 4, 0, 0);
 
 	/* Nothing to unregister: 0, nothing changes. */
 	TEST_ASSERT_EQ(__unregister_zone(vm, 0x500, 4, 1), 0);
 	write_round(self->vcpu, self->ring, self->max, 2, true, true, true);
-	check_counters(vm, 2, 6, 0, 0);
+	check_counters(vm, 6, 0, 0);
 
 	/* A sub-range removes the zone that contains it; again: no-op. */
 	TEST_ASSERT_EQ(__unregister_zone(vm, PCI_ADDR_PORT + 1, 2, 1), 0);
-	check_counters(vm, 1, 6, 0, 0);
 	TEST_ASSERT_EQ(__unregister_zone(vm, PCI_ADDR_PORT + 1, 2, 1), 0);
 	write_round(self->vcpu, self->ring, self->max, 3, false, true, true);
-	check_counters(vm, 1, 7, 0, 0);
+	check_counters(vm, 7, 0, 0);
 
 	/* A range larger than the zone is not contained in it. */
 	TEST_ASSERT_EQ(__unregister_zone(vm, RTC_INDEX_PORT, 2, 1), 0);
 	write_round(self->vcpu, self->ring, self->max, 4, false, true, true);
-	check_counters(vm, 1, 8, 0, 0);
+	check_counters(vm, 8, 0, 0);
 
 	TEST_ASSERT_EQ(__unregister_zone(vm, RTC_INDEX_PORT, 1, 1), 0);
 	write_round(self->vcpu, self->ring, self->max, 5, false, false, true);
-	check_counters(vm, 0, 8, 0, 0);
 
 	/*
 	 * Every zone containing the range goes: an empty range at the border
@@ -415,10 +413,9 @@ TEST_F(cpio, unregister)
 	 */
 	kvm_vm_register_coalesced_io(vm, PCI_ADDR_PORT - 2, 2, true);
 	kvm_vm_register_coalesced_io(vm, PCI_ADDR_PORT, 4, true);
-	check_counters(vm, 2, 8, 0, 0);
 	TEST_ASSERT_EQ(__unregister_zone(vm, PCI_ADDR_PORT, 0, 1), 0);
-	check_counters(vm, 0, 8, 0, 0);
 	write_round(self->vcpu, self->ring, self->max, 6, false, false, true);
+	check_counters(vm, 8, 0, 0);
 
 	TEST_ASSERT_EQ(__unregister_zone(vm, MMIO_ZONE_GPA, 8, 0), 0);
 	write_round(self->vcpu, self->ring, self->max, 7, false, false, false);
@@ -426,43 +423,44 @@ TEST_F(cpio, unregister)
 	/* A zone registered again works again. */
 	kvm_vm_register_coalesced_io(vm, RTC_INDEX_PORT, 1, true);
 	write_round(self->vcpu, self->ring, self->max, 8, false, true, false);
-	check_counters(vm, 1, 9, 0, 0);
+	check_counters(vm, 9, 0, 0);
 }
 
 /*
- * pio must be 0 or 1 (EINVAL otherwise, for both ioctls).  Unlike upstream's
- * C code, the module refuses pio zones that are empty or reach past port
- * 0xffff (EINVAL; the end may also wrap past 2^64) and zones overlapping one
- * of the VM's pio zones, duplicates included (EEXIST), and a refused zone
- * changes nothing.  Zones are then taken until the PIO bus is full (ENOSPC);
- * the debugfs file appears with the first zone.
+ * pio must be 0 or 1 (EINVAL otherwise, for both ioctls), and a refused zone
+ * changes nothing.  Any other pio zone is taken, as KVM's C implementation
+ * always took it: empty, overlapping, reaching past port 0xffff or wrapping
+ * past 2^64; what matters is which writes the zones then contain
+ * (zone_layouts).  Zones are taken until the PIO bus is full (ENOSPC).
  */
+static void guest_rtc_index(void)
+{
+	guest_outb(RTC_INDEX_PORT, 0x0f);
+	GUEST_DONE();
+}
+
 TEST_F_TIMEOUT(cpio, registration_errors, 120)
 {
 	static const u32 bad_pio[] = { 2, 3, 0x80000001u, 0xffffffffu };
 	static const struct {
 		u64 addr;
 		u32 size;
-		int err;
-	} bad_zone[] = {
-		{ 0x3000, 0, EINVAL },			/* empty */
-		{ RTC_INDEX_PORT, 0, EINVAL },		/* empty, inside a zone */
-		{ 0xffff, 2, EINVAL },			/* past 0xffff */
-		{ 0xfff0, 0x11, EINVAL },
-		{ 0x10000, 1, EINVAL },
-		{ ~0ull - 1, 4, EINVAL },		/* past 2^64 */
-		{ ~0ull, 0xffffffffu, EINVAL },
-		{ 0, 0x10001, EINVAL },
-		{ 1ull << 32, 1, EINVAL },
-		{ RTC_INDEX_PORT, 1, EEXIST },		/* duplicate */
-		{ RTC_INDEX_PORT - 1, 2, EEXIST },	/* overlaps the start */
-		{ PCI_ADDR_PORT + 3, 4, EEXIST },	/* overlaps the end */
-		{ PCI_ADDR_PORT + 1, 2, EEXIST },	/* nested */
-		{ PCI_ADDR_PORT - 8, 16, EEXIST },	/* nesting */
-		{ 0, 0x10000, EEXIST },			/* every port */
+	} odd_zone[] = {
+		{ 0x3000, 0 },			/* empty */
+		{ RTC_INDEX_PORT, 0 },		/* empty, inside a zone */
+		{ 0xffff, 2 },			/* past 0xffff */
+		{ 0x10000, 1 },
+		{ ~0ull - 1, 4 },		/* past 2^64 */
+		{ ~0ull, 0xffffffffu },
+		{ 1ull << 32, 1 },
+		{ RTC_INDEX_PORT, 1 },		/* duplicate */
+		{ RTC_INDEX_PORT - 1, 2 },	/* overlaps the start */
+		{ PCI_ADDR_PORT + 3, 4 },	/* overlaps the end */
+		{ PCI_ADDR_PORT + 1, 2 },	/* nested */
+		{ PCI_ADDR_PORT - 8, 16 },	/* nesting */
 	};
 	struct kvm_vm *vm = self->vm;
-	u32 i, ok;
+	u32 i, ok, taken;
 	int r;
 
 	for (i = 0; i < ARRAY_SIZE(bad_pio); i++) {
@@ -475,28 +473,28 @@ TEST_F_TIMEOUT(cpio, registration_errors, 120)
 			    "unregister with pio = %u: wanted EINVAL, got %d (%s)",
 			    bad_pio[i], r, strerror(errno));
 	}
-	if (cpio_debugfs_available())
-		TEST_ASSERT(!cpio_debugfs_exists(vm),
-			    "coalesced_pio debugfs file before any pio zone");
+
+	/* Nothing was registered: the write exits. */
+	vcpu_arch_set_entry_point(self->vcpu, guest_rtc_index);
+	vcpu_run_expect_io(self->vcpu, KVM_EXIT_IO_OUT, RTC_INDEX_PORT, 1, 0x0f);
+	vcpu_run_expect_done(self->vcpu);
+	TEST_ASSERT_EQ(ring_count(self->ring), 0);
 
 	TEST_ASSERT_EQ(__register_zone(vm, RTC_INDEX_PORT, 1, 1), 0);
 	TEST_ASSERT_EQ(__register_zone(vm, PCI_ADDR_PORT, 4, 1), 0);
 	TEST_ASSERT_EQ(__register_zone(vm, 0xffff, 1, 1), 0);	/* the last port */
-	check_counters(vm, 3, 0, 0, 0);
-	for (i = 0; i < ARRAY_SIZE(bad_zone); i++) {
-		r = __register_zone(vm, bad_zone[i].addr, bad_zone[i].size, 1);
-		TEST_ASSERT(r == -1 && errno == bad_zone[i].err,
-			    "zone 0x%llx+0x%x: wanted %s, got %d (%s)",
-			    (unsigned long long)bad_zone[i].addr, bad_zone[i].size,
-			    strerror(bad_zone[i].err), r, r ? strerror(errno) : "success");
+	for (i = 0; i < ARRAY_SIZE(odd_zone); i++) {
+		r = __register_zone(vm, odd_zone[i].addr, odd_zone[i].size, 1);
+		TEST_ASSERT(!r, "zone 0x%llx+0x%x: wanted success, got %d (%s)",
+			    (unsigned long long)odd_zone[i].addr, odd_zone[i].size,
+			    r, strerror(errno));
 	}
-	check_counters(vm, 3, 0, 0, 0);
-	/* Adjacent zones do not overlap. */
-	TEST_ASSERT_EQ(__register_zone(vm, RTC_INDEX_PORT + 1, 1, 1), 0);
-	TEST_ASSERT_EQ(__register_zone(vm, PCI_ADDR_PORT - 4, 4, 1), 0);
-	check_counters(vm, 5, 0, 0, 0);
+	taken = 3 + ARRAY_SIZE(odd_zone);
 
-	/* Fill the PIO bus (NR_IOBUS_DEVS is 1000, other devices included). */
+	/*
+	 * Fill the PIO bus: NR_IOBUS_DEVS is 1000, KVM's own devices on the
+	 * bus (PIC, PIT, ...) included.
+	 */
 	for (ok = 0; ok < 1000; ok++) {
 		r = __register_zone(vm, 0x4000 + ok, 1, 1);
 		if (r)
@@ -505,15 +503,15 @@ TEST_F_TIMEOUT(cpio, registration_errors, 120)
 	TEST_ASSERT(r == -1 && errno == ENOSPC,
 		    "zone %u: wanted ENOSPC from a full bus, got %d (%s)",
 		    ok, r, r ? strerror(errno) : "success");
-	TEST_ASSERT(ok > 0, "no zone fits on the PIO bus");
-	check_counters(vm, 5 + ok, 0, 0, 0);
+	TEST_ASSERT(ok > 0 && taken + ok <= 1000,
+		    "%u zones, then %u more fit on the PIO bus", taken, ok);
+	printf("# %u zones fit on the PIO bus\n", taken + ok);
 
 	/* Free every other one; the rest goes with the VM. */
 	for (i = 0; i < ok; i += 2)
 		TEST_ASSERT_EQ(__unregister_zone(vm, 0x4000 + i, 1, 1), 0);
-	check_counters(vm, 5 + ok / 2, 0, 0, 0);
 	TEST_ASSERT_EQ(__register_zone(vm, 0x4000, 1, 1), 0);
-	check_counters(vm, 6 + ok / 2, 0, 0, 0);
+	check_counters(vm, 0, 0, 0);
 }
 
 static void guest_index_writes(void)
@@ -559,7 +557,7 @@ TEST_F(cpio, bad_last_index)
 	TEST_ASSERT_EQ(ring_drain(ring, entries, self->max), 1);
 	check_pio_entry(&entries[0], RTC_INDEX_PORT, 1, round, "after bad last", 0);
 
-	check_counters(self->vm, 1, 1, 0, ARRAY_SIZE(bad_last));
+	check_counters(self->vm, 1, 0, ARRAY_SIZE(bad_last));
 }
 
 /* zone_layouts */
@@ -591,39 +589,47 @@ static u32 layout_data(u32 round, u32 p, u32 len)
 struct layout_zone {
 	u64 addr;
 	u32 size;
-	long hits;
 };
 
-/* The zone holding a @len-byte write to @port, or NULL. */
-static struct layout_zone *layout_find(struct layout_zone *z, u32 nr, u64 port,
-				       u32 len)
+/* Whether a zone holds a @len-byte write to @port; an empty zone holds none. */
+static bool layout_find(struct layout_zone *z, u32 nr, u64 port, u32 len)
 {
 	u32 i;
 
 	for (i = 0; i < nr; i++)
 		if (port >= z[i].addr && port + len <= z[i].addr + z[i].size)
-			return &z[i];
-	return NULL;
+			return true;
+	return false;
+}
+
+static void layout_add(struct kvm_vm *vm, struct layout_zone *z, u32 *nr,
+		       u64 addr, u32 size)
+{
+	int ret = __register_zone(vm, addr, size, 1);
+
+	TEST_ASSERT(!ret, "zone 0x%llx+%u: %s", (unsigned long long)addr, size,
+		    strerror(errno));
+	z[(*nr)++] = (struct layout_zone){ addr, size };
 }
 
 /*
- * Random layouts of adjacent and scattered zones, as many as fit: KVM's I/O
- * bus finds a device by binary search, which misses a zone when an empty or
- * nested one sits beside it, so the module refuses those.  With the zones it
- * accepts, every byte and word write inside a zone is coalesced, every other
- * write exits, and each zone's debugfs counter has its own writes.
+ * Random layouts of zones that may be empty, overlap, nest or repeat, as
+ * userspace may register them: every byte and word write that a zone holds
+ * is coalesced, in guest order, and every other write exits.  KVM's I/O bus
+ * finds a device by binary search, which used to miss a zone beside an
+ * empty or nested one; commit "KVM: Don't let overlapping ranges hide
+ * devices on an I/O bus" fixed that, and this fails without it.
  */
 TEST_F_TIMEOUT(cpio, zone_layouts, 300)
 {
-	struct layout_zone zones[LAYOUT_TRIES], *z;
+	struct layout_zone zones[4 * LAYOUT_TRIES];
 	struct kvm_vcpu *vcpu = self->vcpu;
 	struct kvm_vm *vm = self->vm;
-	u32 seed = LAYOUT_SEED, round, i, j, n, nr, len, r;
-	u32 taken = 0, empty = 0, overlap = 0, queued = 0, exits = 0;
-	u64 addr, port;
-	int want, ret;
+	u32 seed = LAYOUT_SEED, round, i, n, nr, len, r;
+	u32 empty = 0, queued = 0, exits = 0;
+	u64 port;
 
-	printf("# seed 0x%x: %u rounds of up to %u random zones over ports 0x%x-0x%x\n",
+	printf("# seed 0x%x: %u rounds of %u random zones over ports 0x%x-0x%x, and zones inside and around them\n",
 	       LAYOUT_SEED, LAYOUT_ROUNDS, LAYOUT_TRIES, LAYOUT_BASE,
 	       LAYOUT_BASE + LAYOUT_PORTS - 1);
 	vcpu_arch_set_entry_point(vcpu, guest_layout_writes);
@@ -631,40 +637,23 @@ TEST_F_TIMEOUT(cpio, zone_layouts, 300)
 	for (round = 0; round < LAYOUT_ROUNDS; round++) {
 		for (i = 0, nr = 0; i < LAYOUT_TRIES; i++) {
 			r = xorshift32(&seed);
-			addr = LAYOUT_BASE + r % LAYOUT_PORTS;
-			len = (r >> 8) % 10;
-			want = len ? 0 : EINVAL;
-			for (j = 0; j < nr && !want; j++)
-				if (addr < zones[j].addr + zones[j].size &&
-				    zones[j].addr < addr + len)
-					want = EEXIST;
-			ret = __register_zone(vm, addr, len, 1);
-			TEST_ASSERT(want ? ret == -1 && errno == want : !ret,
-				    "zone 0x%llx+%u: wanted %s, got %d (%s)",
-				    (unsigned long long)addr, len,
-				    want ? strerror(want) : "success", ret,
-				    ret ? strerror(errno) : "success");
-			if (!want)
-				zones[nr++] = (struct layout_zone){ addr, len, 0 };
-			taken += !want;
-			empty += want == EINVAL;
-			overlap += want == EEXIST;
+			layout_add(vm, zones, &nr, LAYOUT_BASE + r % LAYOUT_PORTS,
+				   (r >> 8) % 10);
+			empty += !zones[nr - 1].size;
+		}
+		/* Inside or around every other zone: empty, nested, nesting. */
+		for (i = 0; i < LAYOUT_TRIES; i += 2) {
+			struct layout_zone z = zones[i];
+
+			if (!z.size)
+				continue;
+			layout_add(vm, zones, &nr, z.addr + z.size - 1, 0);
+			layout_add(vm, zones, &nr, z.addr + z.size - 1, 1);
+			if (z.addr > LAYOUT_BASE)
+				layout_add(vm, zones, &nr, z.addr - 1, z.size + 2);
 		}
 
-		/* Beside or inside each zone: empty, nested and nesting ones. */
-		for (z = zones; z < zones + nr; z++) {
-			TEST_ASSERT(__register_zone(vm, z->addr + z->size - 1, 0, 1) == -1 &&
-				    errno == EINVAL, "empty zone in 0x%llx+%u: %s",
-				    (unsigned long long)z->addr, z->size, strerror(errno));
-			TEST_ASSERT(__register_zone(vm, z->addr + z->size - 1, 1, 1) == -1 &&
-				    errno == EEXIST, "nested zone in 0x%llx+%u: %s",
-				    (unsigned long long)z->addr, z->size, strerror(errno));
-			TEST_ASSERT(__register_zone(vm, z->addr - 1, z->size + 2, 1) == -1 &&
-				    errno == EEXIST, "zone around 0x%llx+%u: %s",
-				    (unsigned long long)z->addr, z->size, strerror(errno));
-		}
-
-		/* Whatever does not fit a zone exits, in guest order. */
+		/* Whatever no zone holds exits, in guest order. */
 		for (len = 1; len <= 2; len++) {
 			for (port = LAYOUT_BASE; port + len <= LAYOUT_BASE + LAYOUT_PORTS; port++) {
 				u32 p = port - LAYOUT_BASE;
@@ -684,39 +673,32 @@ TEST_F_TIMEOUT(cpio, zone_layouts, 300)
 			for (port = LAYOUT_BASE; port + len <= LAYOUT_BASE + LAYOUT_PORTS; port++) {
 				u32 p = port - LAYOUT_BASE;
 
-				z = layout_find(zones, nr, port, len);
-				if (!z)
+				if (!layout_find(zones, nr, port, len))
 					continue;
 				TEST_ASSERT(i < n, "round %u: %u entries, more writes in zones",
 					    round, n);
 				check_pio_entry(&entries[i], port, len,
 						layout_data(round, p, len), "zone layout", i);
-				z->hits++;
 				i++;
 			}
 		}
 		TEST_ASSERT(i == n, "round %u: %u entries, %u writes in zones", round, n, i);
 		queued += n;
+		check_counters(vm, queued, 0, 0);
 
-		for (z = zones; z < zones + nr; z++) {
-			if (cpio_debugfs_available())
-				TEST_ASSERT(cpio_zone_coalesced(vm, z->addr, z->size) == z->hits,
-					    "zone 0x%llx+%u: debugfs differs from %ld writes",
-					    (unsigned long long)z->addr, z->size, z->hits);
-			TEST_ASSERT_EQ(__unregister_zone(vm, z->addr, z->size, 1), 0);
-		}
-		check_counters(vm, 0, queued, 0, 0);
+		/* Unregistering each zone's own range takes them all. */
+		for (i = 0; i < nr; i++)
+			TEST_ASSERT_EQ(__unregister_zone(vm, zones[i].addr, zones[i].size, 1), 0);
 	}
-	printf("# zones: %u taken, %u empty and %u overlapping refused, 3 more around each\n",
-	       taken, empty, overlap);
-	printf("# writes: %u coalesced, %u exited, each where its zone said\n",
+	printf("# zones: %u random ones (%u empty) and the ones inside and around them\n",
+	       LAYOUT_ROUNDS * LAYOUT_TRIES, empty);
+	printf("# writes: %u coalesced, %u exited, each where the zones said\n",
 	       queued, exits);
-	TEST_ASSERT(taken && empty && overlap, "a kind of zone was never tried");
+	TEST_ASSERT(empty && queued && exits, "a kind of zone or write was never tried");
 }
 
 int main(int argc, char *argv[])
 {
-	/* With the module missing every case would skip: say so once. */
 	require_coalesced_pio();
 
 	return test_harness_run(argc, argv);

@@ -1,0 +1,314 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Coalesced PIO providers.
+//!
+//! With `CONFIG_KVM_COALESCED_PIO_PROVIDER`, KVM leaves coalesced PIO (`KVM_REGISTER_COALESCED_MMIO`
+//! with `pio = 1`) to a module, the provider. KVM checks the arguments, takes a reference on the
+//! provider's module for the VM and calls the provider with `kvm->slots_lock` held. The provider
+//! registers [devices](super::iodev) on the VM's port I/O bus that append guest writes to the
+//! VM's [coalesced ring](super::ring).
+//!
+//! A provider implements [`Provider`] and declares its module with
+//! [`module_kvm_coalesced_pio_provider!`](crate::module_kvm_coalesced_pio_provider), which also
+//! gives it the alias by which KVM loads it.
+//!
+//! C header: [`include/kvm/coalesced_pio.h`](srctree/include/kvm/coalesced_pio.h)
+
+use super::{Kvm, SlotsLocked};
+use crate::{
+    bindings,
+    error::{from_result, to_result},
+    ffi::{c_int, c_void},
+    module::this_module,
+    prelude::*,
+    types::ForeignOwnable,
+};
+use core::{marker::PhantomData, ptr};
+
+/// A coalesced PIO zone: the ports `[addr, addr + size)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Zone {
+    /// The first port.
+    pub addr: u64,
+    /// The number of ports.
+    pub size: u32,
+}
+
+impl Zone {
+    /// Reads a zone that KVM passes to a provider.
+    ///
+    /// # Safety
+    ///
+    /// `zone` must be valid for reads.
+    #[inline]
+    unsafe fn from_raw(zone: *const bindings::kvm_coalesced_mmio_zone) -> Self {
+        // SAFETY: The caller guarantees that `zone` is valid for reads.
+        let zone = unsafe { &*zone };
+        Self {
+            addr: zone.addr,
+            size: zone.size,
+        }
+    }
+}
+
+/// A provider of coalesced PIO.
+///
+/// Every callback runs in process context and may sleep. KVM calls [`Provider::register_zone`]
+/// and [`Provider::unregister_zone`] with `kvm->slots_lock` held, so they may change the VM's
+/// buses. The first call for a VM creates the VM's state with [`Provider::new_vm`]; the state is
+/// dropped when the VM is destroyed, after every bus of the VM (and so every device of the
+/// provider) is gone.
+#[vtable]
+pub trait Provider {
+    /// The state of one VM, kept in `kvm->coalesced_pio_data`.
+    type VmData: ForeignOwnable + Send + Sync;
+
+    /// Creates the state of a VM, on the VM's first call to [`Provider::register_zone`].
+    fn new_vm(kvm: &Kvm) -> Result<Self::VmData>;
+
+    /// Registers the pio zone `zone` on the VM.
+    fn register_zone(
+        kvm: &SlotsLocked<'_>,
+        data: <Self::VmData as ForeignOwnable>::Borrowed<'_>,
+        zone: Zone,
+    ) -> Result;
+
+    /// Removes every pio zone of the VM that contains `zone`.
+    ///
+    /// As in the C implementation, succeeds also when nothing matched.
+    fn unregister_zone(
+        kvm: &SlotsLocked<'_>,
+        data: <Self::VmData as ForeignOwnable>::Borrowed<'_>,
+        zone: Zone,
+    ) -> Result;
+}
+
+/// The C operations of provider `T`.
+struct Adapter<T: Provider>(PhantomData<T>);
+
+impl<T: Provider> Adapter<T> {
+    const OPS: bindings::kvm_coalesced_pio_ops = bindings::kvm_coalesced_pio_ops {
+        owner: this_module::<T::OwnerModule>().as_ptr(),
+        register_zone: Some(Self::register_zone),
+        unregister_zone: Some(Self::unregister_zone),
+        destroy_vm: Some(Self::destroy_vm),
+    };
+
+    /// Makes the proof that `slots_lock` is held, for a callback of the provider.
+    ///
+    /// # Safety
+    ///
+    /// `kvm` must be a VM for which KVM calls the provider, with `slots_lock` held during `'a`.
+    #[inline]
+    unsafe fn slots_locked<'a>(kvm: *mut bindings::kvm) -> SlotsLocked<'a> {
+        // SAFETY: KVM calls the provider from an ioctl of the VM, so the VM is live during the
+        // call, and with `slots_lock` held, by the contract of `struct kvm_coalesced_pio_ops`.
+        // The VM holds a reference on the provider's module, `T::OwnerModule`, which is where the
+        // devices that `T` registers have their code, until `kvm_destroy_vm()` has destroyed the
+        // VM's buses.
+        unsafe { SlotsLocked::assume_locked(Kvm::from_raw(kvm)) }
+    }
+
+    /// # Safety
+    ///
+    /// KVM calls this from an ioctl of a VM, with `kvm->slots_lock` held, and a valid `zone`.
+    unsafe extern "C" fn register_zone(
+        kvm: *mut bindings::kvm,
+        zone: *const bindings::kvm_coalesced_mmio_zone,
+    ) -> c_int {
+        // SAFETY: Guaranteed by the caller.
+        let kvm = unsafe { Self::slots_locked(kvm) };
+        // SAFETY: `zone` is valid for reads.
+        let zone = unsafe { Zone::from_raw(zone) };
+
+        from_result(|| {
+            let mut data = kvm.coalesced_pio_data();
+            if data.is_null() {
+                data = T::new_vm(&kvm)?.into_foreign();
+                kvm.set_coalesced_pio_data(data);
+            }
+            // SAFETY: `data` comes from `into_foreign()`, and `from_foreign()` is only called in
+            // `destroy_vm()`, which cannot run while KVM calls the provider for the VM.
+            let data = unsafe { T::VmData::borrow(data) };
+            T::register_zone(&kvm, data, zone)?;
+            Ok(0)
+        })
+    }
+
+    /// # Safety
+    ///
+    /// KVM calls this from an ioctl of a VM, with `kvm->slots_lock` held, and a valid `zone`.
+    unsafe extern "C" fn unregister_zone(
+        kvm: *mut bindings::kvm,
+        zone: *const bindings::kvm_coalesced_mmio_zone,
+    ) -> c_int {
+        // SAFETY: Guaranteed by the caller.
+        let kvm = unsafe { Self::slots_locked(kvm) };
+        // SAFETY: `zone` is valid for reads.
+        let zone = unsafe { Zone::from_raw(zone) };
+
+        let data = kvm.coalesced_pio_data();
+        if data.is_null() {
+            // No state, so no zone: nothing matched.
+            return 0;
+        }
+        from_result(|| {
+            // SAFETY: As in `register_zone()`.
+            let data = unsafe { T::VmData::borrow(data) };
+            T::unregister_zone(&kvm, data, zone)?;
+            Ok(0)
+        })
+    }
+
+    /// # Safety
+    ///
+    /// KVM calls this once per VM for which it called the provider, from `kvm_destroy_vm()`, after
+    /// it has removed the VM's debugfs directory and destroyed the VM's I/O buses.
+    unsafe extern "C" fn destroy_vm(kvm: *mut bindings::kvm) {
+        // SAFETY: `struct kvm` is valid until `kvm_destroy_vm()` returns. No other thread can
+        // access `coalesced_pio_data`: the VM has no user left, so no ioctl calls the provider,
+        // and the buses are destroyed, so no device of the provider runs.
+        let data = unsafe { ptr::replace(&raw mut (*kvm).coalesced_pio_data, ptr::null_mut()) };
+        // SAFETY: `data` is null or comes from `into_foreign()`, and no borrow of it is left.
+        drop(unsafe { T::VmData::try_from_foreign(data) });
+    }
+}
+
+impl SlotsLocked<'_> {
+    /// Returns the provider's state of the VM, `kvm->coalesced_pio_data`.
+    #[inline]
+    fn coalesced_pio_data(&self) -> *mut c_void {
+        // SAFETY: The VM is live; KVM writes `coalesced_pio_data` only from the provider's
+        // callbacks, with `slots_lock` held, which it is, and in `destroy_vm()`, which cannot run
+        // while the VM is live.
+        unsafe { (*self.as_raw()).coalesced_pio_data }
+    }
+
+    /// Sets the provider's state of the VM.
+    #[inline]
+    fn set_coalesced_pio_data(&self, data: *mut c_void) {
+        // SAFETY: As in `coalesced_pio_data()`.
+        unsafe { (*self.as_raw()).coalesced_pio_data = data };
+    }
+}
+
+/// The registration of `T` as the coalesced PIO provider; dropping it unregisters `T`.
+///
+/// VMs that use the provider keep its module loaded, so they can use it after the registration is
+/// dropped; KVM finds no provider for new VMs once it is.
+///
+/// # Invariants
+///
+/// `ops` is registered with KVM as the provider, and its callbacks are those of `Adapter<T>`.
+pub struct Registration<T: Provider> {
+    ops: &'static bindings::kvm_coalesced_pio_ops,
+    _p: PhantomData<T>,
+}
+
+// SAFETY: The registration only holds a reference to a constant table, which is `Sync`.
+unsafe impl<T: Provider> Send for Registration<T> {}
+
+// SAFETY: The registration has no methods that take `&self`.
+unsafe impl<T: Provider> Sync for Registration<T> {}
+
+impl<T: Provider> Registration<T> {
+    /// Registers `T` as the coalesced PIO provider.
+    ///
+    /// Fails with [`EBUSY`] if there is a provider already.
+    ///
+    /// # Safety
+    ///
+    /// The registration must be dropped before the module `T::OwnerModule` is unloaded:
+    /// KVM reads the table, which lives in that module, while the provider is registered. A
+    /// field of the module's type, as [`module_kvm_coalesced_pio_provider!`] makes it, is dropped
+    /// in time.
+    ///
+    /// [`module_kvm_coalesced_pio_provider!`]: crate::module_kvm_coalesced_pio_provider
+    #[inline]
+    pub unsafe fn new() -> Result<Self> {
+        // The address identifies the provider when it unregisters: take it once.
+        let ops: &'static bindings::kvm_coalesced_pio_ops = &Adapter::<T>::OPS;
+
+        // SAFETY: The caller guarantees that `ops`, in the module `T::OwnerModule`, lives until
+        // the registration is dropped. Its callbacks are sound for every VM that KVM calls them
+        // for, under the contract of `struct kvm_coalesced_pio_ops`: see `Adapter<T>`.
+        to_result(unsafe { bindings::kvm_coalesced_pio_register_provider(ops) })?;
+
+        // INVARIANT: `ops` was registered above, and is the table of `Adapter<T>`.
+        Ok(Self {
+            ops,
+            _p: PhantomData,
+        })
+    }
+}
+
+impl<T: Provider> Drop for Registration<T> {
+    #[inline]
+    fn drop(&mut self) {
+        // SAFETY: `ops` is registered by the type invariant.
+        unsafe { bindings::kvm_coalesced_pio_unregister_provider(self.ops) };
+    }
+}
+
+/// Declares a kernel module that provides coalesced PIO with `type`, a [`Provider`].
+///
+/// The module registers the provider when it is loaded and unregisters it when it is unloaded,
+/// and gets the alias `kvm-coalesced-pio`, by which KVM loads the provider when it needs one.
+/// The other fields are those of [`module!`](crate::prelude::module); KVM exports what a provider
+/// needs to the module named `kvm_coalesced_pio` only.
+///
+/// # Examples
+///
+/// ```ignore
+/// use kernel::kvm::coalesced_pio::{Provider, Zone};
+///
+/// struct MyProvider;
+///
+/// #[vtable]
+/// impl Provider for MyProvider {
+///     // ...
+/// }
+///
+/// kernel::module_kvm_coalesced_pio_provider! {
+///     type: MyProvider,
+///     name: "kvm_coalesced_pio",
+///     authors: ["Rust for Linux Contributors"],
+///     description: "Coalesced PIO for KVM",
+///     license: "GPL",
+/// }
+/// ```
+#[macro_export]
+macro_rules! module_kvm_coalesced_pio_provider {
+    (
+        type: $type:ty,
+        name: $name:literal,
+        authors: [$($author:literal),* $(,)?],
+        description: $description:literal,
+        license: $license:literal $(,)?
+    ) => {
+        struct Module {
+            _registration: $crate::kvm::coalesced_pio::Registration<$type>,
+        }
+
+        $crate::prelude::module! {
+            type: Module,
+            name: $name,
+            authors: [$($author),*],
+            description: $description,
+            license: $license,
+            alias: ["kvm-coalesced-pio"],
+        }
+
+        impl $crate::Module for Module {
+            fn init(_module: &'static $crate::ThisModule) -> $crate::error::Result<Self> {
+                Ok(Self {
+                    // SAFETY: The registration is a field of the module's type, which `module!`
+                    // drops when the module is unloaded, before the module's memory is freed.
+                    _registration: unsafe {
+                        $crate::kvm::coalesced_pio::Registration::<$type>::new()
+                    }?,
+                })
+            }
+        }
+    };
+}

@@ -1,0 +1,223 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Devices on the I/O buses of a VM.
+//!
+//! KVM offers a guest access that it does not handle itself to the devices on the matching bus of
+//! the VM whose range contains the access, one after the other until one takes it, and exits to
+//! userspace with the access if none does.
+//!
+//! C header: [`include/kvm/iodev.h`](srctree/include/kvm/iodev.h)
+
+use super::{Kvm, SlotsLocked};
+use crate::{
+    alloc::Flags,
+    bindings,
+    error::{code::EOPNOTSUPP, to_result},
+    ffi::{c_int, c_void},
+    prelude::*,
+    sync::Arc,
+    types::Opaque,
+};
+use core::{ops::Deref, slice};
+
+/// An I/O bus of a VM.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Bus {
+    /// The MMIO bus (`KVM_MMIO_BUS`).
+    Mmio,
+    /// The port I/O bus (`KVM_PIO_BUS`).
+    Pio,
+}
+
+impl Bus {
+    #[inline]
+    fn as_raw(self) -> bindings::kvm_bus {
+        match self {
+            Bus::Mmio => bindings::kvm_bus_KVM_MMIO_BUS,
+            Bus::Pio => bindings::kvm_bus_KVM_PIO_BUS,
+        }
+    }
+}
+
+/// The operations of an I/O device implemented in Rust.
+///
+/// Devices have no `read` operation: KVM offers the guest reads in their range to the next device
+/// on the bus, then to userspace.
+pub trait IoDeviceOps: Send + Sync + Sized {
+    /// Handles a guest write of `data` to `addr`.
+    ///
+    /// Called in vCPU context, inside `kvm->srcu`: it must not sleep. An error (by convention
+    /// [`EOPNOTSUPP`]) means that the device does not take the write: KVM offers it to the next
+    /// device whose range contains it, then exits to userspace with it.
+    fn write(&self, kvm: &Kvm, addr: u64, data: &[u8]) -> Result;
+}
+
+/// An I/O device implemented in Rust: a C `struct kvm_io_device` and the Rust data behind it.
+///
+/// A bus owns one reference on the device from [`SlotsLocked::io_bus_register_dev`] until KVM
+/// calls the device's destructor: when it is unregistered, or when the bus is destroyed, with the
+/// VM or because KVM could not shrink it. The device's memory lives until the last [`Arc`] is
+/// dropped, so whoever holds one can still pass the device to
+/// [`SlotsLocked::io_bus_unregister_dev`] after the bus destroyed it.
+///
+/// # Invariants
+///
+/// `dev` is initialised and its `ops` point to the operations of `IoDevice<T>`.
+#[pin_data]
+pub struct IoDevice<T: IoDeviceOps> {
+    #[pin]
+    dev: Opaque<bindings::kvm_io_device>,
+    data: T,
+}
+
+// SAFETY: `dev` is written once, when the device is created, and only read afterwards, by KVM;
+// `T` is `Send`.
+unsafe impl<T: IoDeviceOps> Send for IoDevice<T> {}
+
+// SAFETY: `dev` is written once, when the device is created, and only read afterwards, by KVM;
+// `T` is `Sync`.
+unsafe impl<T: IoDeviceOps> Sync for IoDevice<T> {}
+
+impl<T: IoDeviceOps> IoDevice<T> {
+    const OPS: bindings::kvm_io_device_ops = bindings::kvm_io_device_ops {
+        read: None,
+        write: Some(Self::write_callback),
+        destructor: Some(Self::destructor_callback),
+    };
+
+    /// Creates a device for `data`.
+    pub fn new(data: T, flags: Flags) -> Result<Arc<Self>> {
+        Arc::pin_init(
+            pin_init!(Self {
+                // INVARIANT: `kvm_iodevice_init()` points `ops` to `OPS`.
+                dev <- Opaque::ffi_init(|slot: *mut bindings::kvm_io_device| {
+                    // SAFETY: `slot` is valid for writes, and the promoted constant `OPS` lives
+                    // as long as the module that instantiates `IoDevice<T>`, whose code the
+                    // callbacks are.
+                    unsafe { bindings::kvm_iodevice_init(slot, &Self::OPS) }
+                }),
+                data,
+            }),
+            flags,
+        )
+    }
+
+    /// Returns the C device, as passed to the `kvm_io_bus_*()` functions.
+    #[inline]
+    fn as_raw(&self) -> *mut bindings::kvm_io_device {
+        self.dev.get()
+    }
+
+    /// Recovers the device from the C device.
+    ///
+    /// # Safety
+    ///
+    /// `this` must be the `dev` field of a live `IoDevice<T>`.
+    #[inline]
+    unsafe fn from_raw<'a>(this: *mut bindings::kvm_io_device) -> &'a Self {
+        // SAFETY: The caller guarantees that `this` is the `dev` field of a live `IoDevice<T>`.
+        unsafe { &*crate::container_of!(Opaque::cast_from(this), Self, dev) }
+    }
+
+    /// # Safety
+    ///
+    /// KVM calls this for a device on a bus of the VM of `vcpu`, while the vCPU runs, with `len`
+    /// bytes readable at `val`.
+    unsafe extern "C" fn write_callback(
+        vcpu: *mut bindings::kvm_vcpu,
+        this: *mut bindings::kvm_io_device,
+        addr: bindings::gpa_t,
+        len: c_int,
+        val: *const c_void,
+    ) -> c_int {
+        let Ok(len) = usize::try_from(len) else {
+            return EOPNOTSUPP.to_errno();
+        };
+        // SAFETY: `OPS` is private and only `IoDevice::<T>::new()` installs it, so `this` is the
+        // `dev` field of an `IoDevice<T>`. It is live: KVM calls this for devices on the bus
+        // inside `kvm->srcu`, and waits for that before it calls the destructor, which may drop
+        // the last reference.
+        let dev = unsafe { Self::from_raw(this) };
+        // SAFETY: The vCPU runs, so its file holds a reference on the VM, which is live.
+        let kvm = unsafe { Kvm::from_raw((*vcpu).kvm) };
+        // SAFETY: KVM passes `len` readable bytes at `val`, which it does not change during the
+        // call.
+        let data = unsafe { slice::from_raw_parts(val.cast::<u8>(), len) };
+
+        match dev.data.write(kvm, addr, data) {
+            Ok(()) => 0,
+            Err(e) => e.to_errno(),
+        }
+    }
+
+    /// # Safety
+    ///
+    /// KVM calls this once per registration of `this`, after removing it from the bus and
+    /// waiting for `kvm->srcu`.
+    unsafe extern "C" fn destructor_callback(this: *mut bindings::kvm_io_device) {
+        // SAFETY: As in `write_callback()`, `this` is the `dev` field of an `IoDevice<T>`, live
+        // because the bus still owns a reference.
+        let dev: *const Self = unsafe { Self::from_raw(this) };
+        // SAFETY: The bus owns the reference that `io_bus_register_dev()` leaked with
+        // `Arc::into_raw()` for this registration, and KVM calls the destructor once per
+        // registration: take it back.
+        drop(unsafe { Arc::from_raw(dev) });
+    }
+}
+
+impl<T: IoDeviceOps> Deref for IoDevice<T> {
+    type Target = T;
+
+    #[inline]
+    fn deref(&self) -> &T {
+        &self.data
+    }
+}
+
+impl SlotsLocked<'_> {
+    /// Registers `dev` on `bus` of the VM for the range `[addr, addr + len)`, which KVM takes as
+    /// the writes that start at `addr` when `len` is zero.
+    ///
+    /// The bus takes over the reference `dev`. Ranges on a bus may overlap: KVM offers an access
+    /// to every device whose range contains it until one takes it. Fails with [`ENOMEM`] or, when
+    /// the bus is full, [`ENOSPC`].
+    #[inline]
+    pub fn io_bus_register_dev<T: IoDeviceOps>(
+        &self,
+        bus: Bus,
+        addr: u64,
+        len: i32,
+        dev: Arc<IoDevice<T>>,
+    ) -> Result {
+        let raw = dev.as_raw();
+        let dev = Arc::into_raw(dev);
+
+        // SAFETY: `slots_lock` is held by the type invariant. `raw` is an initialised device that
+        // stays valid while the bus owns the reference leaked above, and the module of `T` stays
+        // loaded while the device is on the bus, by the type invariant.
+        let ret = unsafe {
+            bindings::kvm_io_bus_register_dev(self.as_raw(), bus.as_raw(), addr, len, raw)
+        };
+        if ret != 0 {
+            // SAFETY: The bus did not take the reference leaked above.
+            drop(unsafe { Arc::from_raw(dev) });
+        }
+        to_result(ret)
+    }
+
+    /// Unregisters `dev` from `bus` of the VM.
+    ///
+    /// Returns `Ok(())` when the bus released the device, also when `dev` was not on the bus.
+    /// Fails with [`ENOMEM`] when KVM could not shrink the bus: KVM then destroyed the whole bus
+    /// with every device on it (their destructors ran), and the VM has no such bus any more
+    /// (registering on it fails with [`ENOMEM`]).
+    #[inline]
+    pub fn io_bus_unregister_dev<T: IoDeviceOps>(&self, bus: Bus, dev: &IoDevice<T>) -> Result {
+        // SAFETY: `slots_lock` is held by the type invariant. KVM only compares `dev` with the
+        // devices on the bus before it calls the destructor of the one that matches, and `dev`
+        // stays allocated during the call because the caller holds a reference to it.
+        to_result(unsafe {
+            bindings::kvm_io_bus_unregister_dev(self.as_raw(), bus.as_raw(), dev.as_raw())
+        })
+    }
+}

@@ -1,0 +1,423 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The coalesced I/O ring of a VM.
+//!
+//! Writes to coalesced MMIO and PIO zones are appended to a ring in a page that userspace maps
+//! through every vCPU file (at `KVM_COALESCED_MMIO_PAGE_OFFSET`) and replays later. KVM appends at
+//! `last`, userspace consumes from `first`, and one entry always stays free so that a full ring
+//! can be told from an empty one. Userspace may write `first` and `last` at any time.
+//!
+//! C header: [`include/uapi/linux/kvm.h`](srctree/include/uapi/linux/kvm.h)
+
+use super::Kvm;
+use crate::{
+    bindings,
+    sync::{
+        atomic::{Atomic, Relaxed},
+        barrier, SpinLock,
+    },
+};
+use core::{marker::PhantomData, ptr};
+
+/// The number of entries of a ring (`KVM_COALESCED_MMIO_MAX`); at most `MAX - 1` are in use.
+// CAST: Checked by the assertion below.
+pub const MAX: u32 = bindings::KVM_COALESCED_MMIO_MAX as u32;
+
+crate::static_assert!(bindings::KVM_COALESCED_MMIO_MAX <= u32::MAX as usize);
+
+/// The number of data bytes an entry holds.
+pub const DATA_LEN: usize = 8;
+
+/// Why [`CoalescedRing::append`] did not append.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AppendError {
+    /// The ring is full: `(last + 1) % MAX == first`.
+    Full,
+    /// Userspace set `last` out of range (`last >= MAX`).
+    BadIndex,
+    /// The data is longer than [`DATA_LEN`] bytes.
+    TooLong,
+}
+
+/// A coalesced I/O ring, the lock that serialises the kernel's writers, and the VM's statistics.
+///
+/// A pio entry is counted in the statistics `coalesced_pio_writes`, `coalesced_pio_ring_full` and
+/// `coalesced_pio_bad_index` of the VM under the lock, so that concurrent writers lose no count.
+///
+/// # Invariants
+///
+/// - `ring` points to a `struct kvm_coalesced_mmio_ring` with room for [`MAX`] entries, valid for
+///   reads and writes during `'a`, which userspace may change at any time.
+/// - `stats` points to a `struct kvm_vm_stat_generic` valid for reads and writes during `'a`.
+/// - Kernel code writes to the ring and to the counters of coalesced PIO in `stats` only with
+///   `lock` held.
+pub struct CoalescedRing<'a> {
+    ring: *mut bindings::kvm_coalesced_mmio_ring,
+    stats: *mut bindings::kvm_vm_stat_generic,
+    lock: &'a SpinLock<()>,
+    _p: PhantomData<&'a bindings::kvm_coalesced_mmio_ring>,
+}
+
+impl<'a> CoalescedRing<'a> {
+    /// Creates a ring from raw pointers to it and to the statistics it updates, and the lock of
+    /// its writers.
+    ///
+    /// # Safety
+    ///
+    /// - `ring` must point to a `struct kvm_coalesced_mmio_ring` with room for [`MAX`] entries,
+    ///   valid for reads and writes during `'a`.
+    /// - `stats` must point to a `struct kvm_vm_stat_generic` valid for reads and writes during
+    ///   `'a`.
+    /// - Kernel code must write to the ring and to the counters of coalesced PIO in `stats` only
+    ///   with `lock` held during `'a`.
+    #[inline]
+    pub unsafe fn from_raw(
+        ring: *mut bindings::kvm_coalesced_mmio_ring,
+        stats: *mut bindings::kvm_vm_stat_generic,
+        lock: &'a SpinLock<()>,
+    ) -> Self {
+        // INVARIANT: Guaranteed by the caller.
+        Self {
+            ring,
+            stats,
+            lock,
+            _p: PhantomData,
+        }
+    }
+
+    /// Adds one to a counter of `stats`.
+    ///
+    /// # Safety
+    ///
+    /// `counter` must point to a counter of coalesced PIO in `stats`, and the lock must be held.
+    #[inline]
+    unsafe fn count(counter: *mut u64) {
+        // SAFETY: `counter` is valid by the type invariant. Every writer holds the lock, so the
+        // load and the store below do not race with another write. KVM's readers of statistics
+        // read them without the lock, as they read every statistic, and may see the old value.
+        let counter = unsafe { Atomic::from_ptr(counter) };
+        counter.store(counter.load(Relaxed) + 1, Relaxed);
+    }
+
+    /// Appends an entry for a write of `data` to `addr`; `pio` tells a port from an MMIO address.
+    ///
+    /// Follows the rules of the C implementation: under the lock, `last` is read once and checked
+    /// (userspace may have written anything there), the entry is filled, and only then, after a
+    /// write barrier, is `last` advanced to publish it. A pio write that is appended, or refused
+    /// because the ring is full or `last` is out of range, is counted in the VM's statistics.
+    ///
+    /// Inline: it is the whole of a coalesced write, once per guest access.
+    #[inline]
+    pub fn append(&self, addr: u64, data: &[u8], pio: bool) -> Result<(), AppendError> {
+        if data.len() > DATA_LEN {
+            return Err(AppendError::TooLong);
+        }
+
+        let _guard = self.lock.lock();
+        let ring = self.ring;
+        let stats = self.stats;
+
+        // SAFETY: `ring` is valid by the type invariant. Userspace may write `last` at any time,
+        // hence a single volatile read.
+        let last = unsafe { ptr::read_volatile(&raw const (*ring).last) };
+        if last >= MAX {
+            if pio {
+                // SAFETY: The counter is in `stats`, and the lock is held.
+                unsafe { Self::count(&raw mut (*stats).coalesced_pio_bad_index) };
+            }
+            return Err(AppendError::BadIndex);
+        }
+        let next = if last + 1 == MAX { 0 } else { last + 1 };
+        // SAFETY: As above.
+        if next == unsafe { ptr::read_volatile(&raw const (*ring).first) } {
+            if pio {
+                // SAFETY: As above.
+                unsafe { Self::count(&raw mut (*stats).coalesced_pio_ring_full) };
+            }
+            return Err(AppendError::Full);
+        }
+
+        let mut bytes = [0u8; DATA_LEN];
+        bytes[..data.len()].copy_from_slice(data);
+
+        // SAFETY: `last < MAX`, and the ring has room for `MAX` entries by the type invariant.
+        let slot = unsafe {
+            (&raw mut (*ring).__bindgen_anon_1.coalesced_mmio)
+                .cast::<bindings::kvm_coalesced_mmio>()
+                .add(last as usize)
+        };
+        // SAFETY: `slot` is inside the ring, which is valid for writes by the type invariant, and
+        // the lock is held. Userspace may read and write the page at any time, hence volatile
+        // writes, of each field in place as the C code does.
+        unsafe {
+            ptr::write_volatile(&raw mut (*slot).phys_addr, addr);
+            // CAST: `data.len() <= DATA_LEN`, checked above.
+            ptr::write_volatile(&raw mut (*slot).len, data.len() as u32);
+            ptr::write_volatile(&raw mut (*slot).__bindgen_anon_1.pio, u32::from(pio));
+            ptr::write_volatile(&raw mut (*slot).data, bytes);
+        }
+
+        // Userspace must see the entry before the new `last`.
+        barrier::smp_mb(barrier::Write);
+
+        // SAFETY: As above.
+        unsafe { ptr::write_volatile(&raw mut (*ring).last, next) };
+        if pio {
+            // SAFETY: As above.
+            unsafe { Self::count(&raw mut (*stats).coalesced_pio_writes) };
+        }
+
+        Ok(())
+    }
+}
+
+impl Kvm {
+    /// Returns the coalesced I/O ring of the VM, shared by coalesced MMIO and PIO.
+    #[inline]
+    pub fn coalesced_ring(&self) -> CoalescedRing<'_> {
+        let kvm = self.as_raw();
+
+        // SAFETY: The VM is live by the type invariant of `Kvm`, and `kvm_create_vm()`
+        // initialised `ring_lock` before anyone could see the VM.
+        let lock = unsafe { SpinLock::from_raw(&raw mut (*kvm).ring_lock) };
+        // SAFETY: `kvm_create_vm()` allocated the ring page, and `kvm_destroy_vm()` frees it only
+        // after it has started to tear the VM down, which it has not during the borrow of `self`
+        // by the type invariant of `Kvm`. `stat` is part of the VM. KVM writes to the ring, and
+        // the provider of coalesced PIO to its counters, only with `ring_lock` held.
+        unsafe {
+            CoalescedRing::from_raw(
+                (*kvm).coalesced_mmio_ring,
+                &raw mut (*kvm).stat.generic,
+                lock,
+            )
+        }
+    }
+}
+
+#[macros::kunit_tests(rust_kvm_coalesced_ring)]
+mod tests {
+    use super::*;
+    use crate::{new_spinlock, page::PAGE_SIZE, prelude::*};
+
+    const ENTRY_SIZE: usize = size_of::<bindings::kvm_coalesced_mmio>();
+    const RING_BYTES: usize =
+        size_of::<bindings::kvm_coalesced_mmio_ring>() + MAX as usize * ENTRY_SIZE;
+
+    /// A ring page followed by a guard page that must stay zero, statistics and a lock.
+    struct TestRing {
+        mem: KVec<u64>,
+        ring: *mut bindings::kvm_coalesced_mmio_ring,
+        stats: KBox<bindings::kvm_vm_stat_generic>,
+        lock: Pin<KBox<SpinLock<()>>>,
+    }
+
+    impl TestRing {
+        fn new() -> Result<Self> {
+            let mut mem = KVec::from_elem(0u64, 2 * PAGE_SIZE / size_of::<u64>(), GFP_KERNEL)?;
+            let ring = mem.as_mut_ptr().cast();
+            let stats = KBox::new(pin_init::zeroed(), GFP_KERNEL)?;
+            let lock = KBox::pin_init(new_spinlock!(()), GFP_KERNEL)?;
+            Ok(Self {
+                mem,
+                ring,
+                stats,
+                lock,
+            })
+        }
+
+        fn ring(&mut self) -> CoalescedRing<'_> {
+            let stats = &raw mut *self.stats;
+            // SAFETY: `mem` is two pages and `stats` a box, valid while `self` is mutably
+            // borrowed, during which they are only written through the ring, with `lock` held.
+            unsafe { CoalescedRing::from_raw(self.ring, stats, &self.lock) }
+        }
+
+        fn set(&mut self, first: u32, last: u32) {
+            // SAFETY: `ring` points into `mem`.
+            unsafe {
+                ptr::write_volatile(&raw mut (*self.ring).first, first);
+                ptr::write_volatile(&raw mut (*self.ring).last, last);
+            }
+        }
+
+        fn last(&self) -> u32 {
+            // SAFETY: `ring` points into `mem`.
+            unsafe { ptr::read_volatile(&raw const (*self.ring).last) }
+        }
+
+        /// Returns the counters of coalesced PIO: writes, ring full, bad index.
+        fn counts(&self) -> (u64, u64, u64) {
+            (
+                self.stats.coalesced_pio_writes,
+                self.stats.coalesced_pio_ring_full,
+                self.stats.coalesced_pio_bad_index,
+            )
+        }
+
+        /// Returns entry `i` as `(phys_addr, len, pio, data)`.
+        fn entry(&self, i: u32) -> (u64, u32, u32, [u8; DATA_LEN]) {
+            // Callers pass `i < MAX`; the modulo keeps the read inside the ring regardless.
+            let i = i % MAX;
+            // SAFETY: `i < MAX`, and the ring page has room for `MAX` entries.
+            let e = unsafe {
+                ptr::read_volatile(
+                    (&raw const (*self.ring).__bindgen_anon_1.coalesced_mmio)
+                        .cast::<bindings::kvm_coalesced_mmio>()
+                        .add(i as usize),
+                )
+            };
+            // SAFETY: Both members of the union are `u32`.
+            let pio = unsafe { e.__bindgen_anon_1.pio };
+            (e.phys_addr, e.len, pio, e.data)
+        }
+
+        /// Returns a copy of the ring page and of the guard page.
+        fn snapshot(&self) -> Result<KVec<u64>> {
+            let mut copy = KVec::with_capacity(self.mem.len(), GFP_KERNEL)?;
+            for i in 0..self.mem.len() {
+                // SAFETY: `i` is inside `mem`; the ring is written through raw pointers only.
+                let word = unsafe { ptr::read_volatile(self.mem.as_ptr().add(i)) };
+                copy.push(word, GFP_KERNEL)?;
+            }
+            Ok(copy)
+        }
+
+        /// Whether nothing beyond the `MAX` entries was written.
+        fn guard_intact(&self) -> bool {
+            let Ok(snap) = self.snapshot() else {
+                return false;
+            };
+            snap[RING_BYTES.div_ceil(size_of::<u64>())..]
+                .iter()
+                .all(|&w| w == 0)
+        }
+    }
+
+    fn data_for(n: u32) -> [u8; 4] {
+        n.to_le_bytes()
+    }
+
+    #[test]
+    fn empty_ring() -> Result {
+        let mut t = TestRing::new()?;
+        assert_eq!(t.ring().append(0x70, &[0x8f], true), Ok(()));
+        assert_eq!(t.last(), 1);
+        let (addr, len, pio, data) = t.entry(0);
+        assert_eq!((addr, len, pio, data[0]), (0x70, 1, 1, 0x8f));
+
+        assert_eq!(
+            t.ring().append(0x1000, &[1, 2, 3, 4, 5, 6, 7, 8], false),
+            Ok(())
+        );
+        assert_eq!(t.last(), 2);
+        assert_eq!(t.entry(1), (0x1000, 8, 0, [1, 2, 3, 4, 5, 6, 7, 8]));
+        // Only the pio entry is counted.
+        assert_eq!(t.counts(), (1, 0, 0));
+        assert!(t.guard_intact());
+        Ok(())
+    }
+
+    #[test]
+    fn fill_then_full() -> Result {
+        let mut t = TestRing::new()?;
+        for i in 0..MAX - 1 {
+            assert_eq!(t.ring().append(0xcf8, &data_for(i), true), Ok(()));
+        }
+        assert_eq!(t.last(), MAX - 1);
+        assert_eq!(
+            t.ring().append(0xcf8, &data_for(MAX), true),
+            Err(AppendError::Full)
+        );
+        assert_eq!(
+            t.ring().append(0x1000, &data_for(MAX), false),
+            Err(AppendError::Full)
+        );
+        assert_eq!(t.last(), MAX - 1);
+        for i in 0..MAX - 1 {
+            let (addr, len, pio, data) = t.entry(i);
+            assert_eq!((addr, len, pio), (0xcf8, 4, 1));
+            assert_eq!(data[..4], data_for(i));
+        }
+        // The free entry was not written.
+        assert_eq!(t.entry(MAX - 1), (0, 0, 0, [0; DATA_LEN]));
+        assert_eq!(t.counts(), (u64::from(MAX - 1), 1, 0));
+        assert!(t.guard_intact());
+        Ok(())
+    }
+
+    #[test]
+    fn wrap_around_at_every_start() -> Result {
+        let mut t = TestRing::new()?;
+        for start in 0..MAX {
+            t.set(start, start);
+            for i in 0..MAX - 1 {
+                let port = (u64::from(start) << 16) | u64::from(i);
+                assert_eq!(t.ring().append(port, &data_for(start ^ i), true), Ok(()));
+            }
+            assert_eq!(t.ring().append(0, &[0], true), Err(AppendError::Full));
+            assert_eq!(t.last(), (start + MAX - 1) % MAX);
+            for i in 0..MAX - 1 {
+                let (addr, len, pio, data) = t.entry((start + i) % MAX);
+                assert_eq!(addr, (u64::from(start) << 16) | u64::from(i));
+                assert_eq!((len, pio), (4, 1));
+                assert_eq!(data[..4], data_for(start ^ i));
+            }
+            // Userspace consumes one entry: there is room for exactly one more.
+            let last = t.last();
+            t.set((start + 1) % MAX, last);
+            assert_eq!(t.ring().append(1, &[1], true), Ok(()));
+            assert_eq!(t.ring().append(2, &[2], true), Err(AppendError::Full));
+        }
+        let n = u64::from(MAX);
+        assert_eq!(t.counts(), (n * n, 2 * n, 0));
+        assert!(t.guard_intact());
+        Ok(())
+    }
+
+    #[test]
+    fn hostile_last() -> Result {
+        let mut t = TestRing::new()?;
+        for last in [MAX, MAX + 1, u32::MAX / 2, u32::MAX] {
+            t.set(0, last);
+            let before = t.snapshot()?;
+            assert_eq!(
+                t.ring().append(0x70, &[1], true),
+                Err(AppendError::BadIndex)
+            );
+            assert_eq!(t.last(), last);
+            assert!(t.snapshot()?[..] == before[..]);
+        }
+        assert_eq!(t.counts(), (0, 0, 4));
+        assert!(t.guard_intact());
+        Ok(())
+    }
+
+    #[test]
+    fn hostile_first() -> Result {
+        let mut t = TestRing::new()?;
+        for first in [MAX, MAX + 1, u32::MAX] {
+            // `first` never matches, so the ring never looks full, but every write stays inside
+            // the ring: `last` keeps wrapping below `MAX`.
+            t.set(first, 0);
+            for i in 0..2 * MAX {
+                assert_eq!(t.ring().append(0x70, &data_for(i), true), Ok(()));
+                assert_eq!(t.last(), (i + 1) % MAX);
+            }
+        }
+        assert!(t.guard_intact());
+        Ok(())
+    }
+
+    #[test]
+    fn too_long() -> Result {
+        let mut t = TestRing::new()?;
+        let before = t.snapshot()?;
+        assert_eq!(
+            t.ring().append(0x70, &[0; DATA_LEN + 1], true),
+            Err(AppendError::TooLong)
+        );
+        assert!(t.snapshot()?[..] == before[..]);
+        assert_eq!(t.counts(), (0, 0, 0));
+        Ok(())
+    }
+}
