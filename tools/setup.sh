@@ -12,10 +12,10 @@
 #                             with --check, only check it
 #
 # Every version is in tools/versions.mk.  The packages come from bookworm
-# and bookworm-security, at the pinned versions; QEMU alone comes from
-# bookworm-backports, named as qemu-system-x86/bookworm-backports so that
-# apt takes from there only QEMU and the packages that version of QEMU
-# needs, never other packages (no "-t bookworm-backports").  bindgen-cli
+# and bookworm-security, at the pinned versions; QEMU and its SeaBIOS alone
+# come from bookworm-backports, named by exact version, so that apt takes
+# nothing else from there (with "-t bookworm-backports" it would take
+# every new package from there, libelf1 0.192 among them).  bindgen-cli
 # is built from crates.io with Debian's cargo-web, the cargo of rustc-web.
 # Python is Debian's /usr/bin/python3 with Debian's python3-ply and
 # python3-git (no pip into the system's python, PEP 668).
@@ -36,41 +36,47 @@ for arg in "$@"; do
 	esac
 done
 
+# installed: "name version" of every installed package, read once (one
+# dpkg-query: --check stays fast); reread after an install.
+declare -A installed=()
+read_installed() {
+	installed=()
+	local name status version
+	while read -r name status version; do
+		[ "$status" = ii ] && installed[${name%%:*}]=$version
+	done < <(dpkg-query -W -f='${binary:Package} ${db:Status-Abbrev} ${Version}\n' 2>/dev/null)
+	return 0
+}
+read_installed
+
 # have_pkg NAME=VERSION, or NAME alone for any version: installed?
 have_pkg() {
-	local name=${1%%[=/]*} want=
+	local name=${1%%=*} want=
 	case "$1" in *=*) want=${1#*=} ;; esac
-	local got
-	got=$(dpkg-query -W -f='${db:Status-Abbrev} ${Version}' "$name" 2>/dev/null) || return 1
-	case "$got" in
-	"ii  $want") return 0 ;;
-	"ii  "*) [ -z "$want" ] && return 0 ;;
-	esac
-	return 1
+	[ -n "${installed[$name]+set}" ] || return 1
+	[ -z "$want" ] || [ "${installed[$name]}" = "$want" ]
 }
 
 BPO_SOURCES=/etc/apt/sources.list.d/kvm-coalesced-pio-bookworm-backports.sources
 
-# apt_install PKG...: install with apt, as root; PKG is name=version,
-# name/bookworm-backports or a bare name.  Never removes a package.
+# apt_install [--bpo] PKG...: install with apt, as root; PKG is
+# name=version or a bare name (any version).  --bpo: some come from
+# bookworm-backports, whose apt source is added if missing.  Never removes
+# a package.
 apt_install() {
+	local bpo=0
+	[ "$1" = --bpo ] && { bpo=1; shift; }
 	[ "$(id -u)" = 0 ] || die "need root to install: $* (run as root, or install them with apt-get)"
 	command -v apt-get >/dev/null || die "no apt-get: the workbench needs Debian 12 (bookworm)"
-	local p
-	for p in "$@"; do
-		case "$p" in
-		*/bookworm-backports)
-			grep -rqs '^[^#]*bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/ ||
-				cat >"$BPO_SOURCES" <<'EOS'
+	if [ $bpo = 1 ] && ! grep -rqs '^[^#]*bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+		cat >"$BPO_SOURCES" <<'EOS'
 Types: deb
 URIs: http://deb.debian.org/debian
 Suites: bookworm-backports
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 EOS
-			;;
-		esac
-	done
+	fi
 	step "apt-get install $*"
 	local log=$KCP_CACHE/logs/apt-install.log
 	mkdir -p "$(dirname "$log")"
@@ -138,6 +144,13 @@ case "$(kcp_llvm)" in
 22) pinned+=("clang-22=$LLVM22_VERSION" "lld-22=$LLVM22_VERSION" "llvm-22=$LLVM22_VERSION") ;;
 *) die "KCP_LLVM=$(kcp_llvm): only 19 (the workbench) and 22 (make bench) are pinned" ;;
 esac
+# From bookworm-backports.
+bpo=(
+	"qemu-system-x86=$QEMU_VERSION"
+	"qemu-system-common=$QEMU_VERSION"
+	"qemu-system-data=$QEMU_VERSION"
+	"seabios=$SEABIOS_VERSION"
+)
 # The system's own C compiler, libc, perl, xz, CA certificates (for
 # crates.io) and python3: any version, usually there already.
 base=(gcc libc6-dev perl xz-utils ca-certificates python3)
@@ -155,19 +168,28 @@ missing=()
 for p in "${pinned[@]}" "${base[@]}"; do
 	have_pkg "$p" || missing+=("$p")
 done
-have_pkg "qemu-system-x86=$QEMU_VERSION" || missing+=(qemu-system-x86/bookworm-backports)
+missing_bpo=()
+for p in "${bpo[@]}"; do
+	have_pkg "$p" || missing_bpo+=("$p")
+done
 
 if [ $check_only = 1 ]; then
+	missing+=("${missing_bpo[@]}")
 	[ ${#missing[@]} = 0 ] && [ $bindgen_ok = 1 ] && exit 0
 	echo "missing: ${missing[*]}$([ $bindgen_ok = 1 ] || echo " bindgen-cli=$BINDGEN_VERSION")"
 	exit 1
 fi
 
-if [ ${#missing[@]} != 0 ]; then
-	apt_install "${missing[@]}"
+if [ ${#missing[@]} != 0 ] || [ ${#missing_bpo[@]} != 0 ]; then
+	if [ ${#missing_bpo[@]} = 0 ]; then
+		apt_install "${missing[@]}"
+	else
+		apt_install --bpo "${missing[@]}" "${missing_bpo[@]}"
+	fi
 	# Whatever apt chose must be what tools/versions.mk pins.
+	read_installed
 	wrong=()
-	for p in "${pinned[@]}" "${base[@]}" "qemu-system-x86=$QEMU_VERSION"; do
+	for p in "${pinned[@]}" "${base[@]}" "${bpo[@]}"; do
 		have_pkg "$p" || wrong+=("$p")
 	done
 	[ ${#wrong[@]} = 0 ] ||

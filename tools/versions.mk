@@ -27,8 +27,11 @@ SHELLCHECK_VERSION=0.9.0-1
 # checkpatch.pl's SPDX check (scripts/spdxcheck.py) imports ply and git.
 PYTHON3_PLY_VERSION=3.11-5
 PYTHON3_GIT_VERSION=3.1.30-1+deb12u3
-# From bookworm-backports (only this package and what it needs from there).
+# From bookworm-backports, by exact version, without "-t": only QEMU
+# (qemu-system-x86, -common, -data) and the SeaBIOS it needs come from
+# there, everything else from bookworm.
 QEMU_VERSION=1:10.0.2+ds-2+deb13u1~bpo12+1
+SEABIOS_VERSION=1.16.3-2~bpo12+1
 # tools/debootstrap-check.sh, when debootstrap is missing.
 DEBOOTSTRAP_VERSION=1.0.128+nmu2+deb12u2
 
