@@ -2,9 +2,11 @@
 #
 # kvm-coalesced-pio: coalesced PIO for KVM as a Rust module.
 #
-#   make run                set up, build, boot the test VM, run the demo
+# usage:
+#   make run                set up, build, boot the test VM, run the main job
 #   make check              set up, build, boot the test VM, run the tests
-#   make check T=a,b        run only the named guest tests
+#   make check T=a,b        run only the named tests (make list-tests)
+#   make list-tests         the tests (tools/tests.list)
 #   make shell              boot the test VM to a shell
 #   make modules KDIR=...   build kvm_coalesced_pio.ko against a kernel tree
 #                           (its O= directory) that has the series applied;
@@ -14,6 +16,10 @@
 #                           kernels without debug options, -icount guests,
 #                           tables, ratios, CSV and PNG (Documentation/
 #                           benchmark.md); P= points, R= repetitions
+#   make setup              only install the toolchain (tools/setup.sh)
+#   make test-tools         the workbench's own tests (tools/tests/)
+#   make check-debian       prove the set-up: make check in a new Debian 12
+#                           root (debootstrap; as root; 30-60 minutes)
 #
 # The kernel build (and every other build product) lives in the cache,
 # $(KCP_CACHE) (default ~/.cache/kvm-coalesced-pio), never in this tree.
@@ -25,34 +31,53 @@ TOOLS := $(CURDIR)/tools
 # another toolchain, pass its own, e.g. KMAKE_VARS="LLVM=1".
 KMAKE_VARS ?= $(shell . $(TOOLS)/versions.mk; . $(TOOLS)/lib.sh; kmake_vars)
 
-.PHONY: all run check shell kdir bench modules clean test-tools
+.DEFAULT_GOAL := help
+.PHONY: help run check list-tests shell kdir bench modules clean setup \
+	test-tools check-debian
 
-all: modules
+help:
+	@sed -n '/^# usage:/,/^#$$/{/^#$$/d;s/^# \{0,1\}//;p}' $(firstword $(MAKEFILE_LIST))
 
 run:
 	$(TOOLS)/workbench.sh run
 
-check: test-tools
+# Set-up, then the workbench's own tests, then the build and the guest:
+# tools/workbench.sh does all of it, in that order.
+check:
 	$(TOOLS)/workbench.sh check $(T)
+
+list-tests:
+	@$(TOOLS)/tests.sh list
 
 shell:
 	$(TOOLS)/workbench.sh shell
 
+# The KDIR alone on stdout; the build's progress on stderr.
 kdir:
-	@$(TOOLS)/workbench.sh kdir | tail -1
+	@$(TOOLS)/workbench.sh kdir
 
 bench:
 	$(TOOLS)/bench.sh $(if $(P),-p $(P)) $(if $(R),-r $(R))
 
-# The host-side tools' own tests (recorded guest logs).
+setup:
+	$(TOOLS)/setup.sh
+
+# The host-side tools' own tests (recorded guest logs, the test registry).
 test-tools:
-	python3 -m unittest discover -s $(TOOLS)/tests -q
+	@[ -x /usr/bin/python3 ] || { echo "error: no /usr/bin/python3: run make setup (or apt-get install python3)" >&2; exit 1; }
+	/usr/bin/python3 -m unittest discover -s $(TOOLS)/tests -q
+
+check-debian:
+	$(TOOLS)/debootstrap-check.sh
 
 ifeq ($(KDIR),)
 modules:
-	$(MAKE) KDIR=$$($(TOOLS)/workbench.sh kdir | tail -1) modules
+	@kdir=$$($(TOOLS)/workbench.sh kdir) && $(MAKE) --no-print-directory KDIR="$$kdir" modules
 else
+# Refuse, in one line, a tree the module cannot build against: not built,
+# without the series, or built with another compiler than KMAKE_VARS names.
 modules:
+	@$(TOOLS)/check-kdir.sh "$(KDIR)" "$(KMAKE_VARS)"
 	$(MAKE) -C $(KDIR) M=$(CURDIR) $(KMAKE_VARS) modules
 
 clean:

@@ -2,17 +2,23 @@
 # SPDX-License-Identifier: GPL-2.0
 """Judge a test guest's console log.
 
-The guest's /init prints KTAP (tools/guest/init): a plan, one ``ok``/``not
-ok`` line per test and ``# kcp: done`` before it powers off.  Its lines carry
-no printk timestamp; kernel lines do (CONFIG_PRINTK_TIME), which is how the
-two are told apart.  Top-level KUnit results in the kernel log count as tests
-too.  The run fails on a failed or missing test, a guest that did not finish,
-or any kernel splat, and the last line printed is ``N passed, N failed, N
-skipped``.
+The guest's /init prints KTAP (tools/guest/init): a plan, the names of the
+tests the host selected (``# kcp: expect NAME...``), one ``ok``/``not ok``
+line per test and ``# kcp: done`` before it powers off.  Its lines carry no
+printk timestamp; kernel lines do (CONFIG_PRINTK_TIME), which is how the two
+are told apart.  Top-level KUnit results in the kernel log count as tests
+too (``kunit:SUITE``).  The run fails on a failed test, a selected test that
+did not report, a run in which no selected test passed or failed (nothing
+selected, nothing run, or all skipped), a guest that did not finish, or any
+kernel splat, and the last line printed is ``N passed, N failed, N skipped``.
 
-  guest-results.py LOG                   judge a recorded log
+  guest-results.py LOG                   judge a recorded log (a saved
+                                         $KCP_CACHE/logs/*.log)
   guest-results.py --follow LOG          read the console from stdin, keep
                                          it in LOG, show progress, judge it
+  --expect NAME,...                      the tests that must report (the
+                                         workbench passes its selection); by
+                                         default the guest's ``# kcp: expect``
 """
 
 import argparse
@@ -23,6 +29,7 @@ KERNEL_LINE = re.compile(r"^\[\s*\d+\.\d+\]\s?(.*)$")
 RESULT = re.compile(r"^(ok|not ok) (\d+) (\S+)(?:\s+#\s*(.*))?$")
 PLAN = re.compile(r"^1\.\.(\d+)$")
 DONE = "# kcp: done"
+EXPECT = re.compile(r"^# kcp: expect(?: (.*))?$")
 
 # Kernel messages that mean something went wrong, whatever the tests said.
 SPLATS = [
@@ -69,6 +76,7 @@ class Result:
     def __init__(self):
         self.tests = []  # (name, "pass" | "fail" | "skip", note)
         self.plan = None
+        self.expect = None  # the names the guest announced, or None
         self.done = False
         self.splats = []  # (line number, text)
         self.lines = []
@@ -105,6 +113,10 @@ def feed(res, line):
     if line == DONE:
         res.done = True
         return line
+    m = EXPECT.match(line)
+    if m and res.expect is None:
+        res.expect = (m.group(1) or "").split()
+        return line
     m = PLAN.match(line)
     if m and res.plan is None:
         res.plan = int(m.group(1))
@@ -115,8 +127,11 @@ def feed(res, line):
     return line
 
 
-def judge(res, log_path, out=sys.stdout, tail=40):
-    """Print the verdict; return the exit status."""
+def judge(res, log_path, out=sys.stdout, tail=40, expect=None):
+    """Print the verdict; return the exit status.
+
+    expect: the names of the tests that must report (the host's selection),
+    or None to take the guest's ``# kcp: expect`` line."""
     problems = []
     user = [t for t in res.tests if not t[0].startswith("kunit:")]
     if res.plan is not None and len(user) != res.plan:
@@ -125,6 +140,31 @@ def judge(res, log_path, out=sys.stdout, tail=40):
         problems.append("the guest did not finish (hang, timeout or crash)")
     if res.plan is None and not res.tests:
         problems.append("the guest reported no test")
+
+    # Every selected test must report, and one at least must have run to a
+    # verdict: a run that tests nothing is not a pass.
+    if expect is not None and res.expect is not None and sorted(expect) != sorted(res.expect):
+        problems.append("the guest's tests (# kcp: expect " + " ".join(res.expect)
+                        + ") are not the host's selection (" + " ".join(expect) + ")")
+    if expect is None:
+        expect = res.expect
+    missing = []
+    if expect is None:
+        # An old log, without the guest's list: its own tests at least.
+        if res.done and not user:
+            problems.append("the guest ran no test (plan 1..0): nothing was tested")
+        selected = user
+    elif not expect:
+        problems.append("no test was selected: nothing was tested")
+        selected = []
+    else:
+        reported = {t[0] for t in res.tests}
+        missing = [name for name in expect if name not in reported]
+        for name in missing:
+            problems.append(f"the selected test {name} did not report a result")
+        selected = [t for t in res.tests if t[0] in expect]
+    if selected and all(t[1] == "skip" for t in selected):
+        problems.append(f"all {len(selected)} selected tests skipped: nothing was tested")
     for lineno, msg in res.splats[:10]:
         problems.append(f"kernel splat at log line {lineno}: {msg}")
 
@@ -133,8 +173,10 @@ def judge(res, log_path, out=sys.stdout, tail=40):
     passed = sum(1 for t in res.tests if t[1] == "pass")
     failed = sum(1 for t in res.tests if t[1] == "fail")
     skipped = sum(1 for t in res.tests if t[1] == "skip")
-    if res.plan is not None and len(user) < res.plan:
-        failed += res.plan - len(user)  # never ran, or died while running
+    unplanned = res.plan - len(user) if res.plan is not None and len(user) < res.plan else 0
+    # Never ran, or died while running.
+    failed += max(unplanned, len([m for m in missing if not m.startswith("kunit:")]))
+    failed += len([m for m in missing if m.startswith("kunit:")])
     if res.splats:
         failed += 1  # the kernel log is a check of its own
 
@@ -156,7 +198,12 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("log", nargs="?", help="recorded console log to judge")
     ap.add_argument("--follow", metavar="LOG", help="read stdin, keep it in LOG")
+    ap.add_argument("--expect", metavar="NAME,...",
+                    help="the tests that must report (default: the guest's list)")
     args = ap.parse_args(argv)
+    expect = None
+    if args.expect is not None:
+        expect = [n for n in args.expect.split(",") if n]
     res = Result()
     if args.follow:
         with open(args.follow, "w", encoding="utf-8", errors="replace") as keep:
@@ -174,7 +221,7 @@ def main(argv=None):
         path = args.log
     else:
         ap.error("give a LOG or --follow LOG")
-    return judge(res, path)
+    return judge(res, path, expect=expect)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,10 @@ export KCP_CACHE
 _kcp_t0=${_kcp_t0:-$(date +%s)}
 export _kcp_t0
 
+# Debian's python3 (tools/setup.sh installs it with python3-ply and
+# python3-git), whatever python3 comes first on PATH.
+PYTHON=/usr/bin/python3
+
 # step NAME: print a stage header with the time elapsed since the first step.
 step() {
 	printf '==> [%4ss] %s\n' "$(($(date +%s) - _kcp_t0))" "$*"

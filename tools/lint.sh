@@ -26,7 +26,9 @@ for p in "$top"/patches/*.patch; do
 	[ "${p##*/}" = 0000-cover-letter.patch ] || patches+=("$p")
 done
 for p in "${patches[@]}"; do
-	if ! (cd "$src" && scripts/checkpatch.pl --strict --quiet "$p" >/tmp/checkpatch.$$ 2>&1); then
+	# Debian's python3 first: its ply and GitPython serve the SPDX check.
+	if ! (cd "$src" && PATH=/usr/bin:$PATH scripts/checkpatch.pl --strict --quiet "$p" \
+		>/tmp/checkpatch.$$ 2>&1); then
 		echo "checkpatch --strict: $(basename "$p"):"
 		sed 's/^/  /' /tmp/checkpatch.$$
 		fail=1
@@ -40,9 +42,11 @@ echo "checkpatch --strict: ${#patches[@]} patches checked"
 
 # The shell scripts: shellcheck, warnings and errors.
 sh_files=("$top"/tools/*.sh "$top"/.ci/run "$top"/selftests/kvm/x86/*.sh)
-guest_sh=("$top"/tools/guest/init "$top"/tools/guest/nested-qemu \
-	"$top"/tools/guest/module-test "$top"/tools/guest/module-churn \
-	"$top"/tools/guest/without-module "$top"/tools/guest/run-main)
+# The guest's programs that are not C: busybox sh scripts.
+guest_sh=()
+for f in "$top"/tools/guest/*; do
+	case "$f" in *.c) ;; *) guest_sh+=("$f") ;; esac
+done
 if ! (cd "$here" && shellcheck -S warning -x "${sh_files[@]}" &&
 	shellcheck -S warning -x -s sh "${guest_sh[@]}"); then
 	echo "shellcheck: the scripts above need fixing"

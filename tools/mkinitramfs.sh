@@ -3,7 +3,7 @@
 #
 # Pack the test initramfs with the kernel's own gen_init_cpio:
 #   mkinitramfs.sh OUT_DIR STAGE_DIR OUTPUT
-# STAGE_DIR holds lib/modules/*.ko and tests/ (binaries, list, run-main);
+# STAGE_DIR holds lib/modules/*.ko and tests/ (binaries, scripts, list);
 # busybox, /init and the device nodes are added here.
 
 set -euo pipefail

@@ -1,19 +1,43 @@
-# Pinned inputs of the workbench.  Changing any of these changes the cache key.
+# Pinned inputs of the workbench: every version it installs or fetches.
+# Changing one of the kernel's or the toolchain's changes the cache key.
 # Shell-compatible: tools/*.sh source this file as well.
 
+# The kernel tree: Debian's linux-source-7.3 from trixie-backports.
 KERNEL_DEB_PKG=linux-source-7.3
 KERNEL_DEB_VERSION=7.3.4-1~bpo13+1
 KERNEL_DEB_SUITE=trixie-backports
 KERNEL_DEB_SHA256=703e369ddd4cce971452f5a593ee55df3a5c10c83caf0fa0df039633ed181ee3
 KERNEL_TARBALL=linux-source-7.3.tar.xz
 
+# Debian bookworm (and bookworm-security) packages, installed by
+# tools/setup.sh at exactly these versions.
+# rustc-web, rust-web-src, rust-web-clippy, rustfmt-web, cargo-web:
 RUSTC_WEB_VERSION=1.96.0+dfsg1-1~deb12u2
+# clang-19, lld-19, llvm-19, libclang-19-dev:
 LLVM_VERSION=1:19.1.7-3~deb12u1
-QEMU_VERSION=1:10.0.2+ds-2+deb13u1~bpo12+1
 BUSYBOX_VERSION=1:1.35.0-4+deb12u1+b1
+FLEX_VERSION=2.6.4-8.2
+BISON_VERSION=2:3.8.2+dfsg-1+b1
+BC_VERSION=1.07.1-3+b1
+LIBELF_VERSION=0.188-2.1
+CPIO_VERSION=2.13+dfsg-7.1
+RSYNC_VERSION=3.5.0+ds1-0+deb12u1
+UUID_DEV_VERSION=2.38.1-5+deb12u3
+SHELLCHECK_VERSION=0.9.0-1
+# checkpatch.pl's SPDX check (scripts/spdxcheck.py) imports ply and git.
+PYTHON3_PLY_VERSION=3.11-5
+PYTHON3_GIT_VERSION=3.1.30-1+deb12u3
+# From bookworm-backports, by exact version, without "-t": only QEMU
+# (qemu-system-x86, -common, -data) and the SeaBIOS it needs come from
+# there, everything else from bookworm.
+QEMU_VERSION=1:10.0.2+ds-2+deb13u1~bpo12+1
+SEABIOS_VERSION=1.16.3-2~bpo12+1
+# tools/debootstrap-check.sh, when debootstrap is missing.
+DEBOOTSTRAP_VERSION=1.0.128+nmu2+deb12u2
+
+# From crates.io, cargo-installed into the cache with Debian's cargo-web.
 BINDGEN_VERSION=0.72.1
-PLY_VERSION=3.11
-GITPYTHON_VERSION=3.1.43
+
 # make bench's report (tools/bench-report.py), pip-installed into a venv.
 MATPLOTLIB_VERSION=3.9.4
 NUMPY_VERSION=2.1.3

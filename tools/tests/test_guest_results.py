@@ -4,6 +4,8 @@
 import importlib.util
 import io
 import os
+import subprocess
+import sys
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -13,14 +15,14 @@ gr = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(gr)
 
 
-def judge(name):
+def judge(name, expect=None):
     path = os.path.join(HERE, "logs", name)
     res = gr.Result()
     with open(path, encoding="utf-8") as f:
         for line in f:
             gr.feed(res, line)
     out = io.StringIO()
-    status = gr.judge(res, path, out=out)
+    status = gr.judge(res, path, out=out, expect=expect)
     return status, out.getvalue().splitlines()
 
 
@@ -91,6 +93,75 @@ class GuestResults(unittest.TestCase):
         res = gr.Result()
         gr.feed(res, "# WARNING: this test prints scary words\n")
         self.assertEqual(res.splats, [])
+
+
+class NoFalseGreen(unittest.TestCase):
+    """A run that tests nothing, or misses a selected test, fails."""
+
+    def test_nothing_run_old_log(self):
+        # Issue 13: T=<misspelt name> ran no guest test (plan 1..0) and the
+        # three KUnit suites made it "3 passed, 0 failed".  A log without the
+        # guest's list of selected tests must still fail.
+        status, out = judge("nothing-run.log")
+        self.assertEqual(status, 1, out)
+        self.assertIn("error: the guest ran no test (plan 1..0): nothing was tested", out)
+        self.assertEqual(out[-1], "3 passed, 1 failed, 0 skipped")
+
+    def test_none_selected(self):
+        status, out = judge("none-selected.log")
+        self.assertEqual(status, 1, out)
+        self.assertIn("error: no test was selected: nothing was tested", out)
+
+    def test_only_a_kunit_suite_selected(self):
+        # T=kunit:rust_kvm_coalesced_ring: the guest runs nothing itself.
+        status, out = judge("kunit-selected.log")
+        self.assertEqual(status, 0, out)
+        self.assertEqual(out[-1], "3 passed, 0 failed, 0 skipped")
+
+    def test_selected_kunit_suite_missing(self):
+        status, out = judge("expect-missing.log")
+        self.assertEqual(status, 1, out)
+        self.assertIn("error: the selected test kunit:rust_kvm_coalesced_ring did not report a result", out)
+        self.assertEqual(out[-1], "3 passed, 1 failed, 0 skipped")
+
+    def test_all_selected_skipped(self):
+        status, out = judge("all-skipped.log")
+        self.assertEqual(status, 1, out)
+        self.assertIn("error: all 1 selected tests skipped: nothing was tested", out)
+
+    def test_selected(self):
+        status, out = judge("selected.log")
+        self.assertEqual(status, 0, out)
+        self.assertEqual(out[-1], "5 passed, 0 failed, 0 skipped")
+        # A test's own TAP is a diagnostic line, not a result.
+        self.assertNotIn("PASS rtc", out)
+
+    def test_host_selection_must_match_the_guests(self):
+        status, out = judge("selected.log", expect=["coalesced_io_test"])
+        self.assertEqual(status, 1, out)
+        self.assertTrue(any(line.startswith("error: the guest's tests (# kcp: expect")
+                            for line in out), out)
+
+    def test_host_selection_without_guest_list(self):
+        # An old log judged against a selection: each selected test reports.
+        status, out = judge("pass.log", expect=["coalesced_io_test", "coalesced_pio_test"])
+        self.assertEqual(status, 1, out)
+        self.assertIn("error: the selected test coalesced_pio_test did not report a result", out)
+        status, out = judge("pass.log", expect=["coalesced_io_test"])
+        self.assertEqual(status, 0, out)
+
+    def test_rejudge_a_saved_log(self):
+        # The command line of README's "Re-judging a console log".
+        script = os.path.join(HERE, "..", "guest-results.py")
+        for log, want in (("pass.log", 0), ("nothing-run.log", 1)):
+            p = subprocess.run([sys.executable, script, os.path.join(HERE, "logs", log)],
+                               capture_output=True, text=True, check=False)
+            self.assertEqual(p.returncode, want, p.stdout + p.stderr)
+            self.assertRegex(p.stdout.splitlines()[-1], r"^\d+ passed, \d+ failed, \d+ skipped$")
+        p = subprocess.run([sys.executable, script, "--expect", "coalesced_pio_test",
+                            os.path.join(HERE, "logs", "pass.log")],
+                           capture_output=True, text=True, check=False)
+        self.assertEqual(p.returncode, 1, p.stdout)
 
 
 if __name__ == "__main__":
