@@ -6,6 +6,8 @@
 #   make run                set up, build, boot the test VM, run the main job
 #   make check              set up, build, boot the test VM, run the tests
 #   make check T=a,b        run only the named tests (make list-tests)
+#   make check-pristine     the selftests against the unpatched tree, whose
+#                           KVM has upstream's C coalesced PIO [T=a,b]
 #   make list-tests         the tests (tools/tests.list)
 #   make shell              boot the test VM to a shell
 #   make modules KDIR=...   build kvm_coalesced_pio.ko against a kernel tree
@@ -32,8 +34,8 @@ TOOLS := $(CURDIR)/tools
 KMAKE_VARS ?= $(shell . $(TOOLS)/versions.mk; . $(TOOLS)/lib.sh; kmake_vars)
 
 .DEFAULT_GOAL := help
-.PHONY: help run check list-tests shell kdir bench modules clean setup \
-	test-tools check-debian
+.PHONY: help run check check-pristine list-tests shell kdir bench modules \
+	clean setup test-tools check-debian
 
 help:
 	@sed -n '/^# usage:/,/^#$$/{/^#$$/d;s/^# \{0,1\}//;p}' $(firstword $(MAKEFILE_LIST))
@@ -45,6 +47,9 @@ run:
 # tools/workbench.sh does all of it, in that order.
 check:
 	$(TOOLS)/workbench.sh check $(T)
+
+check-pristine:
+	$(TOOLS)/workbench.sh pristine $(T)
 
 list-tests:
 	@$(TOOLS)/tests.sh list

@@ -28,7 +28,7 @@ top=$(dirname "$here")
 . "$here/versions.mk"
 . "$here/lib.sh"
 
-mode=export
+mode=patches
 case "${1:-}" in
 --check) mode=check; shift ;;
 --sources) mode=sources; shift ;;

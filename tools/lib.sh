@@ -1,5 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # shellcheck shell=bash
+# The variables here are for the scripts that source this file.
+# shellcheck disable=SC2034
 # Helpers shared by the workbench scripts.  Sourced, not run.
 
 : "${KCP_CACHE:=${XDG_CACHE_HOME:-$HOME/.cache}/kvm-coalesced-pio}"

@@ -1,15 +1,23 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# The test registry, tools/tests.list ("NAME JOB TIMEOUT COMMAND...").
+# The test registry, tools/tests.list ("NAME JOBS TIMEOUT COMMAND...").
 #
 #   tests.sh list [JOB]           the tests (of JOB), as a table
-#   tests.sh select JOB [NAMES]   the registry lines of JOB's tests and of the
-#                                 boot-time KUnit suites; with NAMES (comma-
-#                                 or space-separated), only those, in registry
-#                                 order, and an unknown name is an error that
-#                                 lists the known ones
+#   tests.sh select JOB [NAMES]   the registry lines of JOB's tests, each as
+#                                 "NAME JOB TIMEOUT COMMAND...", KUnit suites
+#                                 included; with NAMES (comma- or space-
+#                                 separated), only those, in registry order
 #   tests.sh names JOB [NAMES]    the same, the names only, comma-separated
+#   tests.sh check JOBS NAMES     fail, listing the known tests, unless every
+#                                 name is a test of one of JOBS (comma-
+#                                 separated); make check T=... calls this
+#
+# JOBS is a comma-separated list of the jobs that run a test: check (the
+# test kernel of make check, with the Rust provider), c (the same series
+# configured without it, also part of make check), run (make run, the main
+# job) and pristine (make check-pristine, the unpatched tree).  A KUnit
+# suite, which the kernel runs at boot, has "-" as TIMEOUT and COMMAND.
 #
 # Every call checks the whole registry first: a malformed line is an error.
 # Plain bash: make check runs it before anything is installed.
@@ -18,6 +26,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 registry=${KCP_TESTS_LIST:-$here/tests.list}
+JOBS="check c run pristine"
 
 die() {
 	echo "error: $*" >&2
@@ -26,56 +35,63 @@ die() {
 
 [ -r "$registry" ] || die "no test registry $registry"
 
-# The registry as "name job timeout command" lines, checked.
+# The registry as "name job timeout command" lines, one per job, checked.
 lines=()
 declare -A seen=()
 n=0
-while read -r name job timeout cmd || [ -n "$name" ]; do
+while read -r name jobs timeout cmd || [ -n "$name" ]; do
 	n=$((n + 1))
 	case "$name" in "" | \#*) continue ;; esac
 	where="${registry##*/}:$n"
 	[[ $name =~ ^[A-Za-z0-9_.:-]+$ ]] || die "$where: bad test name '$name'"
-	case "$job" in
-	boot)
+	if [ "$timeout" = - ] || [ "$cmd" = - ]; then
 		[ "$timeout" = - ] && [ "$cmd" = - ] ||
-			die "$where: a boot (KUnit) test has '-' for TIMEOUT and COMMAND"
-		;;
-	check | run)
+			die "$where: a KUnit suite has '-' for both TIMEOUT and COMMAND"
+	else
 		[[ $timeout =~ ^[1-9][0-9]*$ ]] || die "$where: TIMEOUT '$timeout' is not a number of seconds"
-		[ -n "$cmd" ] && [ "$cmd" != - ] || die "$where: no COMMAND"
-		;;
-	*) die "$where: JOB '$job' is not boot, check or run" ;;
-	esac
-	for j in boot check run; do
-		if [ -n "${seen[$j/$name]:-}" ] && { [ "$j" = "$job" ] || [ "$j" = boot ] || [ "$job" = boot ]; }; then
-			die "$where: test '$name' already at ${seen[$j/$name]}"
-		fi
+		[ -n "$cmd" ] || die "$where: no COMMAND"
+	fi
+	[ -n "$jobs" ] || die "$where: no JOBS"
+	for job in ${jobs//,/ }; do
+		case " $JOBS " in
+		*" $job "*) ;;
+		*) die "$where: JOB '$job' is not one of: $JOBS" ;;
+		esac
+		[ -z "${seen[$job/$name]:-}" ] || die "$where: test '$name' already at ${seen[$job/$name]}"
+		seen[$job/$name]=$where
+		lines+=("$name $job $timeout $cmd")
 	done
-	seen[$job/$name]=$where
-	lines+=("$name $job $timeout $cmd")
 done <"$registry"
 
-select_tests() {
-	local job=$1 want=${2:-} l name
-	local -a all=() known=()
-	mapfile -t all < <(for l in "${lines[@]}"; do
-		case "${l#* }" in "$job "* | "boot "*) echo "$l" ;; esac
-	done)
-	for l in "${all[@]}"; do known+=("${l%% *}"); done
-	if [ -z "$want" ]; then
-		printf '%s\n' "${all[@]}"
-		return
-	fi
-	local -A asked=()
-	for name in ${want//,/ }; do
-		local found=0 k
-		for k in "${known[@]}"; do [ "$k" = "$name" ] && found=1; done
-		[ $found = 1 ] || die "no test '$name' in make $job; its tests: ${known[*]} (make list-tests)"
-		asked[$name]=1
+# known JOB: the names of JOB's tests, in registry order.
+known() {
+	local l
+	for l in "${lines[@]}"; do
+		case "${l#* }" in "$1 "*) echo "${l%% *}" ;; esac
 	done
-	[ ${#asked[@]} != 0 ] || die "T= names no test; the tests of make $job: ${known[*]}"
-	for l in "${all[@]}"; do
-		[ -n "${asked[${l%% *}]:-}" ] && echo "$l"
+}
+
+# check_names JOBS NAMES: every name must be a test of one of JOBS.
+check_names() {
+	local jobs=$1 want=$2 name job all
+	all=$(for job in ${jobs//,/ }; do known "$job"; done | awk '!seen[$0]++' | paste -sd' ' -)
+	[ -n "${want//[, ]/}" ] || die "T= names no test; the tests of make ${jobs%%,*}: $all"
+	for name in ${want//,/ }; do
+		case " $all " in
+		*" $name "*) ;;
+		*) die "no test '$name' in make ${jobs%%,*}; its tests: $all (make list-tests)" ;;
+		esac
+	done
+}
+
+select_tests() {
+	local job=$1 want=${2:-} l
+	for l in "${lines[@]}"; do
+		case "${l#* }" in "$job "*) ;; *) continue ;; esac
+		if [ -n "$want" ]; then
+			case ",${want// /,}," in *",${l%% *},"*) ;; *) continue ;; esac
+		fi
+		echo "$l"
 	done
 	return 0
 }
@@ -84,21 +100,26 @@ cmd=${1:-list}
 case "$cmd" in
 list)
 	job=${2:-}
-	printf '%-34s %-6s %-8s %s\n' NAME JOB TIMEOUT COMMAND
+	printf '%-34s %-10s %-8s %s\n' NAME JOB TIMEOUT COMMAND
 	for l in "${lines[@]}"; do
 		read -r name j timeout c <<<"$l"
-		[ -z "$job" ] || [ "$j" = "$job" ] || [ "$j" = boot ] || continue
-		printf '%-34s %-6s %-8s %s\n' "$name" "$j" "$timeout" "$c"
+		[ -z "$job" ] || [ "$j" = "$job" ] || continue
+		printf '%-34s %-10s %-8s %s\n' "$name" "$j" "$timeout" "$c"
 	done
 	;;
 select)
 	[ $# -ge 2 ] || die "usage: tests.sh select JOB [NAMES]"
+	[ -z "${3:-}" ] || check_names "$2" "$3"
 	select_tests "$2" "${3:-}"
 	;;
 names)
 	[ $# -ge 2 ] || die "usage: tests.sh names JOB [NAMES]"
-	sel=$(select_tests "$2" "${3:-}")
-	echo "$sel" | cut -d' ' -f1 | paste -sd, -
+	[ -z "${3:-}" ] || check_names "$2" "$3"
+	select_tests "$2" "${3:-}" | cut -d' ' -f1 | paste -sd, -
 	;;
-*) die "usage: tests.sh list [JOB] | select JOB [NAMES] | names JOB [NAMES]" ;;
+check)
+	[ $# -ge 3 ] || die "usage: tests.sh check JOBS NAMES"
+	check_names "$2" "$3"
+	;;
+*) die "usage: tests.sh list [JOB] | select JOB [NAMES] | names JOB [NAMES] | check JOBS NAMES" ;;
 esac

@@ -3,7 +3,14 @@
 #
 # The workbench: set up, build and boot the patched kernel in QEMU.
 #
-#   workbench.sh check [TEST,...]   run the tests (all, or the named ones)
+#   workbench.sh check [TEST,...]   run the tests (all, or the named ones):
+#                                   on the test kernel (the series with the
+#                                   Rust provider, job "check"), then on the
+#                                   same series configured without it (KVM's
+#                                   C code, job "c")
+#   workbench.sh pristine [TEST,...]
+#                                   the selftests against the unpatched tree
+#                                   (job "pristine", make check-pristine)
 #   workbench.sh run                the main job
 #   workbench.sh shell              boot to a shell in the guest
 #   workbench.sh kdir               build the kernel, print its O= directory
@@ -11,7 +18,7 @@
 #
 # The tests are those of tools/tests.list (tools/tests.sh reads it).
 # Environment: KCP_CACHE (build cache, default ~/.cache/kvm-coalesced-pio),
-# KCP_TIMEOUT (seconds the guest may run, default 1500).
+# KCP_TIMEOUT (seconds each guest may run, default 1500).
 
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -22,20 +29,32 @@ top=$(dirname "$here")
 job=${1:-check}
 tests=${2:-}
 case "$job" in
-check | shell) list_job=check ;;
-run) list_job=run ;;
-kdir) exec 3>&1 1>&2 ;;
-*) die "usage: workbench.sh check [TEST,...] | run | shell | kdir" ;;
+check) jobs=(check c) ;;
+pristine) jobs=(pristine) ;;
+run | shell) jobs=(run) ;;
+kdir) jobs=(); exec 3>&1 1>&2 ;;
+*) die "usage: workbench.sh check [TEST,...] | pristine [TEST,...] | run | shell | kdir" ;;
 esac
-[ -z "$tests" ] || [ "$job" = check ] || die "only make check takes T="
+[ -z "$tests" ] || [ "$job" = check ] || [ "$job" = pristine ] ||
+	die "only make check and make check-pristine take T="
 
 # The selection first: a name that matches no test fails here, in
 # seconds, before anything is installed or built.
-if [ "$job" != kdir ]; then
-	selection=$("$here/tests.sh" select "$list_job" "$tests")
-	expect=$(cut -d' ' -f1 <<<"$selection" | paste -sd, -)
-	[ -z "$tests" ] || echo "selected: ${expect//,/ }"
+declare -A selection=() expect=()
+if [ ${#jobs[@]} != 0 ]; then
+	[ -z "$tests" ] || "$here/tests.sh" check "$(IFS=,; echo "${jobs[*]}")" "$tests"
+	for j in "${jobs[@]}"; do
+		selection[$j]=$("$here/tests.sh" select "$j" "$tests")
+		expect[$j]=$(cut -d' ' -f1 <<<"${selection[$j]}" | paste -sd, -)
+		[ -z "$tests" ] || echo "selected for $j: ${expect[$j]//,/ }"
+	done
 fi
+# A job whose selection has nothing to run (only KUnit suites) is skipped
+# when T= was given.
+wanted() {
+	[ -n "${selection[$1]}" ] || return 1
+	[ -z "$tests" ] || grep -qv ' - -$' <<<"${selection[$1]}"
+}
 
 step "toolchain (tools/setup.sh)"
 "$here/setup.sh" --check >/dev/null 2>&1 || "$here/setup.sh"
@@ -45,132 +64,212 @@ if [ "$job" = check ]; then
 	"$PYTHON" -m unittest discover -s "$here/tests" -q
 fi
 
-step "kernel source and build (tools/build-kernel.sh)"
-dir=$("$here/build-kernel.sh" | tail -1)
-out=$dir/out
+# shellcheck disable=SC2046
+kmake() { make -s $(kmake_vars) "$@"; }
+
+# The kernels.  check, run, shell: the series with the Rust provider
+# (tools/kvm-test.config).  c: the same tree built in out-c with
+# tools/kvm-test-c.config on top.  pristine: the unpatched tree.
+if [ "$job" = pristine ]; then
+	step "kernel: the pristine tree (tools/build-kernel.sh)"
+	dir=$(KCP_SERIES=none KCP_FLAVOR=pristine "$here/build-kernel.sh" | tail -1)
+else
+	step "kernel: the series with the Rust provider (tools/build-kernel.sh)"
+	dir=$("$here/build-kernel.sh" | tail -1)
+fi
 src=$dir/linux
+out=$dir/out
 if [ "$job" = kdir ]; then
 	echo "$out" >&3
 	exit 0
+fi
+if [ "$job" = check ] && wanted c; then
+	step "kernel: the series without the provider, KVM's C code (tools/build-kernel.sh)"
+	KCP_OUT=out-c KCP_CONFIG="$here/kvm-test.config $here/kvm-test-c.config" \
+		"$here/build-kernel.sh" >/dev/null
 fi
 if [ "$job" = check ]; then
 	step "lint (tools/lint.sh)"
 	"$here/lint.sh" "$dir"
 fi
 
-# shellcheck disable=SC2046
-kmake() { make -s $(kmake_vars) "$@"; }
+# modules OUT STAGE: the kernel's modules, installed as a system has them,
+# so that KVM's request_module() finds the provider (the guest runs depmod).
+modules() {
+	kmake -C "$src" O="$1" INSTALL_MOD_PATH="$2" INSTALL_MOD_STRIP=1 \
+		modules_install >"$dir/modules_install.log" 2>&1 ||
+		{ tail -20 "$dir/modules_install.log"; die "modules_install failed"; }
+}
 
-stage=$dir/stage
-rm -rf "$stage"
-mkdir -p "$stage/lib/modules" "$stage/tests"
-
-step "modules"
-mods=(virt/lib/irqbypass.ko arch/x86/kvm/kvm.ko arch/x86/kvm/kvm-amd.ko)
-for m in "${mods[@]}"; do
-	llvm-strip-19 --strip-debug -o "$stage/lib/modules/$(basename "$m")" "$out/$m"
-done
-if [ -e "$top/rust/kvm_coalesced_pio.rs" ]; then
-	log=$dir/module.log
+# module_build NAME SRC_DIR: an out-of-tree build with W=1 CLIPPY=1 against
+# the test kernel, which must be warning-free; prints the .ko.
+module_build() {
+	local name=$1 m=$2 log=$dir/module-$1.log
 	# Kbuild refuses an MO= build beside the products of an in-tree M=
 	# build (make modules KDIR=...): remove those first.
-	if compgen -G "$top/rust/*.o" >/dev/null || [ -e "$top/modules.order" ]; then
-		echo "removing the products of an in-tree module build (make clean)"
-		kmake -C "$out" M="$top" clean >/dev/null
+	if compgen -G "$m/*.o" >/dev/null || compgen -G "$m/rust/*.o" >/dev/null ||
+		[ -e "$m/modules.order" ]; then
+		echo "removing the products of an in-tree module build in $m (make clean)" >&2
+		kmake -C "$out" M="$m" clean >/dev/null
 	fi
-	if ! kmake -C "$out" M="$top" MO="$dir/module" W=1 CLIPPY=1 modules >"$log" 2>&1; then
-		tail -30 "$log"
-		die "module build failed, full log: $log"
+	if ! kmake -C "$out" M="$m" MO="$dir/module-$name" W=1 CLIPPY=1 modules >"$log" 2>&1; then
+		tail -30 "$log" >&2
+		die "$name module build failed, full log: $log"
 	fi
 	if grep -E -q '(warning|error)(\[|:)' "$log"; then
-		grep -E -A5 '(warning|error)(\[|:)' "$log" | head -40
-		die "the W=1 CLIPPY=1 module build is not warning-free, full log: $log"
+		grep -E -A5 '(warning|error)(\[|:)' "$log" | head -40 >&2
+		die "the W=1 CLIPPY=1 build of $name is not warning-free, full log: $log"
 	fi
-	llvm-strip-19 --strip-debug -o "$stage/lib/modules/kvm_coalesced_pio.ko" \
-		"$dir/module/rust/kvm_coalesced_pio.ko"
-fi
+	find "$dir/module-$name" -name kvm_coalesced_pio.ko
+}
 
-step "kselftests (static)"
-ksft=$dir/kselftest
-log=$dir/kselftest.log
+step "programs: kselftests, selftests, the guest's tools"
+# The series' selftests, built and installed by the kernel's kselftest
+# Makefile as CI systems do, restricted to the tests of coalesced I/O;
+# static, since the initramfs has no C library.
+ksft_progs="coalesced_io_test coalesced_io_overlap_test x86/coalesced_pio_test
+	x86/coalesced_pio_smp_test x86/coalesced_pio_hardening_test
+	x86/coalesced_pio_stress_test"
+ksft_install=$dir/kselftest-install
+if [ "$job" != pristine ]; then
+	log=$dir/kselftest.log
+	rm -rf "$ksft_install"
+	if ! kmake -C "$src/tools/testing/selftests" O="$dir/kselftest" TARGETS=kvm \
+		TEST_GEN_PROGS_x86="$(echo $ksft_progs)" \
+		KHDR_INCLUDES="-isystem $out/usr/include" EXTRA_CFLAGS=-static \
+		INSTALL_PATH="$ksft_install" install >"$log" 2>&1; then
+		tail -30 "$log"
+		die "kselftest build failed, full log: $log"
+	fi
+fi
+# Upstream's coalesced_io_test, unmodified, from the tree under test.
+ksft=$dir/kselftest-upstream
+log=$dir/kselftest-upstream.log
 if ! kmake -C "$src/tools/testing/selftests/kvm" OUTPUT="$ksft" \
 	KHDR_INCLUDES="-isystem $out/usr/include" EXTRA_CFLAGS=-static \
 	"$ksft/coalesced_io_test" >"$log" 2>&1; then
 	tail -30 "$log"
 	die "selftest build failed, full log: $log"
 fi
-cp "$ksft/coalesced_io_test" "$stage/tests/"
-if [ -e "$top/selftests/Makefile" ]; then
-	log=$dir/selftests.log
-	if ! make -C "$top/selftests" KSRC="$src" KHDR="$out/usr/include" \
-		OUTPUT="$dir/selftests" >"$log" 2>&1; then
-		tail -30 "$log"
-		die "selftests build failed, full log: $log"
-	fi
-	find "$dir/selftests" -maxdepth 1 -type f -perm -u+x -exec cp {} "$stage/tests/" \;
+# The repository's selftests (what the series adds, built against any
+# tree) and the demo.
+log=$dir/selftests.log
+if ! make -C "$top/selftests" KSRC="$src" KHDR="$out/usr/include" \
+	OUTPUT="$dir/selftests" >"$log" 2>&1; then
+	tail -30 "$log"
+	die "selftests build failed, full log: $log"
 fi
-# The guest's own programs: scripts as they are, C built static.
-for f in "$here"/guest/*; do
-	case "$f" in
-	*/init) ;;
-	*.c) cc -static -O2 -Wall -Werror -I"$out/usr/include" \
-		-o "$stage/tests/$(basename "$f" .c)" "$f" ;;
-	*) [ -x "$f" ] && cp "$f" "$stage/tests/" ;;
-	esac
-done
-# The tests of this run (tools/tests.list), and everything they run.
-echo "$selection" >"$stage/tests/list"
-while read -r name _ _ cmd; do
-	for w in $cmd; do
-		case "$w" in
-		/tests/*) [ -e "$stage$w" ] ||
-			die "test $name runs $w, which is not in the initramfs (README, 'Adding a test')" ;;
+
+# stage KIND OUT STAGE: the initramfs contents for a job.
+stage() {
+	local kind=$1 o=$2 s=$3 f
+	rm -rf "$s"
+	mkdir -p "$s/lib/modules" "$s/tests"
+	modules "$o" "$s"
+	if [ "$kind" = check ]; then
+		mkdir -p "$s/lib/modules/extra" "$s/lib/modules/faulty"
+		llvm-strip-19 --strip-debug -o "$s/lib/modules/extra/kvm_coalesced_pio.ko" \
+			"$(module_build provider "$top")"
+		llvm-strip-19 --strip-debug -o "$s/lib/modules/faulty/kvm_coalesced_pio.ko" \
+			"$(module_build faulty "$top/rust/faulty")"
+	fi
+	[ "$kind" = pristine ] || cp -a "$ksft_install" "$s/kselftest"
+	cp "$ksft/coalesced_io_test" "$s/tests/"
+	find "$dir/selftests" -maxdepth 1 -type f -perm -u+x -exec cp {} "$s/tests/" \;
+	# The guest's own programs: scripts as they are, C built static.
+	for f in "$here"/guest/*; do
+		case "$f" in
+		*/init) ;;
+		*.c) cc -static -O2 -Wall -Werror -I"$out/usr/include" \
+			-o "$s/tests/$(basename "$f" .c)" "$f" ;;
+		*) [ -x "$f" ] && cp "$f" "$s/tests/" ;;
 		esac
 	done
-done <<<"$selection"
+	# The tests of this run (tools/tests.list), and everything they run.
+	echo "${selection[$kind]}" >"$s/tests/list"
+	while read -r name _ _ cmd; do
+		for w in $cmd; do
+			case "$w" in
+			/tests/*) [ -e "$s$w" ] ||
+				die "test $name runs $w, which is not in the initramfs (README, 'Adding a test')" ;;
+			esac
+		done
+	done <<<"${selection[$kind]}"
+}
 
-step "initramfs"
-# Debian's QEMU, its libraries and firmware, and the nested guest of the
-# nested_qemu test: a piece of its own, built once per key, unpacked over
-# the main archive.
-nested=$("$here/mknested.sh" "$out/usr/gen_init_cpio" | tail -1)
-"$here/mkinitramfs.sh" "$out" "$stage" "$dir/initramfs.cpio.gz"
-cat "$nested" >>"$dir/initramfs.cpio.gz"
-echo "initramfs: $(du -h "$dir/initramfs.cpio.gz" | cut -f1), of which $(du -h "$nested" | cut -f1) the nested-qemu piece"
+# initramfs KIND STAGE OUTPUT
+initramfs() {
+	"$here/mkinitramfs.sh" "$out" "$2" "$3"
+	if [ "$1" = check ] || [ "$1" = run ]; then
+		# Debian's QEMU, its libraries and firmware, and the nested guest
+		# of the nested_qemu test: a piece of its own, built once per key,
+		# unpacked over the main archive.
+		nested=$("$here/mknested.sh" "$out/usr/gen_init_cpio" | tail -1)
+		cat "$nested" >>"$3"
+		echo "initramfs for $1: $(du -h "$3" | cut -f1), of which $(du -h "$nested" | cut -f1) the nested-qemu piece"
+	else
+		echo "initramfs for $1: $(du -h "$3" | cut -f1)"
+	fi
+}
 
 logdir=$KCP_CACHE/logs
 mkdir -p "$logdir"
-console=$logdir/$job-$(date +%Y%m%d-%H%M%S).log
-append="console=ttyS0 panic=-1 kcp.job=$job"
-if [ "$job" = run ]; then
-	# The main job's figures: with -icount shift=0 the guest's TSC counts
-	# the instructions QEMU executes (one vCPU), so the demo's table
-	# repeats from run to run, as make bench's (README, "The main job").
-	accel=(-accel tcg -icount "shift=0,align=off,sleep=off" -smp 1)
-else
-	# One TCG thread for both vCPUs: with multi-threaded TCG, nested guests
-	# under the emulated SVM triple-faulted now and then (Documentation/design.md).
-	accel=(-accel "tcg,thread=single" -smp 2)
-fi
-qemu=(qemu-system-x86_64 "${accel[@]}" -cpu max -m 2G
-	-display none -no-reboot -nic none
-	-kernel "$out/arch/x86/boot/bzImage" -initrd "$dir/initramfs.cpio.gz"
-	-append "$append")
 
-if [ "$job" = shell ]; then
-	step "boot to a shell (leave with 'poweroff -f', or Ctrl-A X)"
-	exec "${qemu[@]}" -nographic
-fi
+# boot KIND OUT INITRAMFS: boot a guest and judge its console.
+boot() {
+	local kind=$1 o=$2 initrd=$3 console accel append
+	console=$logdir/$kind-$(date +%Y%m%d-%H%M%S).log
+	append="console=ttyS0 panic=-1 kcp.job=$job"
+	if [ "$job" = run ]; then
+		# The main job's figures: with -icount shift=0 the guest's TSC
+		# counts the instructions QEMU executes (one vCPU), so the demo's
+		# table repeats from run to run, as make bench's (README, "The
+		# main job").
+		accel=(-accel tcg -icount "shift=0,align=off,sleep=off" -smp 1)
+	else
+		# One TCG thread for both vCPUs: with multi-threaded TCG, nested
+		# guests under the emulated SVM triple-faulted now and then
+		# (Documentation/design.md).
+		accel=(-accel "tcg,thread=single" -smp 2)
+	fi
+	qemu=(qemu-system-x86_64 "${accel[@]}" -cpu max -m 2G
+		-display none -no-reboot -nic none
+		-kernel "$o/arch/x86/boot/bzImage" -initrd "$initrd"
+		-append "$append")
+	if [ "$job" = shell ]; then
+		step "boot to a shell (leave with 'poweroff -f', or Ctrl-A X)"
+		exec "${qemu[@]}" -nographic
+	fi
+	step "boot the $kind guest (QEMU TCG, timeout ${KCP_TIMEOUT:-1500}s, console log: $console)"
+	set +e
+	timeout -k 10 "${KCP_TIMEOUT:-1500}" "${qemu[@]}" -serial stdio -monitor none </dev/null |
+		"$PYTHON" "$here/guest-results.py" --follow "$console" --expect "${expect[$kind]}"
+	local rc=("${PIPESTATUS[@]}")
+	set -e
+	step "the $kind guest finished"
+	if [ "${rc[0]}" != 0 ]; then
+		echo "error: QEMU exited with status ${rc[0]}$([ "${rc[0]}" = 124 ] && echo ' (timeout)')" >&2
+		[ "${rc[1]}" = 0 ] && return 1
+	fi
+	return "${rc[1]}"
+}
 
-step "boot the guest (QEMU TCG, timeout ${KCP_TIMEOUT:-1500}s, console log: $console)"
-set +e
-timeout -k 10 "${KCP_TIMEOUT:-1500}" "${qemu[@]}" -serial stdio -monitor none </dev/null |
-	"$PYTHON" "$here/guest-results.py" --follow "$console" --expect "$expect"
-rc=("${PIPESTATUS[@]}")
-set -e
-step "guest finished"
-if [ "${rc[0]}" != 0 ]; then
-	echo "error: QEMU exited with status ${rc[0]}$([ "${rc[0]}" = 124 ] && echo ' (timeout)')" >&2
-	[ "${rc[1]}" = 0 ] && exit 1
-fi
-exit "${rc[1]}"
+status=0
+ran=()
+for kind in "${jobs[@]}"; do
+	wanted "$kind" || continue
+	o=$out
+	[ "$kind" = c ] && o=$dir/out-c
+	step "stage and initramfs for $kind"
+	stage "$kind" "$o" "$dir/stage-$kind"
+	initramfs "$kind" "$dir/stage-$kind" "$dir/initramfs-$kind.cpio.gz"
+	if boot "$kind" "$o" "$dir/initramfs-$kind.cpio.gz"; then
+		ran+=("$kind: passed")
+	else
+		ran+=("$kind: FAILED")
+		status=1
+	fi
+done
+[ ${#ran[@]} != 0 ] || die "no test selected"
+[ ${#ran[@]} = 1 ] || echo "kernels: ${ran[*]}"
+exit $status

@@ -41,21 +41,32 @@ class Registry(unittest.TestCase):
         self.assertIn("coalesced_io_test", names)
         self.assertIn("kunit:rust_kvm_coalesced_ring", names)
 
-    def test_select_keeps_registry_order_and_boot_tests(self):
+    def test_select_keeps_registry_order_and_kunit_suites(self):
         reg = self.registry("# comment\n\n"
-                            "kunit:a  boot  -  -\n"
-                            "t1  check  10  /tests/t1 --x\n"
+                            "kunit:a  check,run  -  -\n"
+                            "t1  check,c  10  /tests/t1 --x\n"
                             "t2  check  20  /bin/sh /tests/t2.sh\n"
                             "m1  run    30  /tests/m1\n")
         status, out, err = run("select", "check", registry=reg)
         self.assertEqual(status, 0, err)
-        self.assertEqual(out.splitlines(), ["kunit:a boot - -", "t1 check 10 /tests/t1 --x",
+        self.assertEqual(out.splitlines(), ["kunit:a check - -", "t1 check 10 /tests/t1 --x",
                                             "t2 check 20 /bin/sh /tests/t2.sh"])
         status, out, err = run("select", "check", "t2,t1", registry=reg)
         self.assertEqual(out.splitlines(), ["t1 check 10 /tests/t1 --x",
                                             "t2 check 20 /bin/sh /tests/t2.sh"])
         status, out, err = run("names", "run", registry=reg)
         self.assertEqual(out.strip(), "kunit:a,m1")
+        # A test of several jobs is selected in each.
+        status, out, err = run("select", "c", "t1", registry=reg)
+        self.assertEqual(out.splitlines(), ["t1 c 10 /tests/t1 --x"])
+        # make check selects over its two jobs: a name of either is known.
+        status, _, err = run("check", "check,c", "t2", registry=reg)
+        self.assertEqual(status, 0, err)
+        status, out, err = run("select", "c", "t2", registry=reg)
+        self.assertEqual(status, 1)
+        status, _, err = run("check", "check,c", "m1", registry=reg)
+        self.assertEqual(status, 1)
+        self.assertIn("no test 'm1' in make check; its tests: kunit:a t1 t2", err)
 
     def test_unknown_name_lists_the_known_tests(self):
         # make check T=nonexistent: one line, naming what exists.
@@ -80,10 +91,10 @@ class Registry(unittest.TestCase):
         for text, msg in (
             ("t1 check ten /tests/t1\n", "TIMEOUT 'ten' is not a number"),
             ("t1 check 10\n", "no COMMAND"),
-            ("t1 nightly 10 /tests/t1\n", "JOB 'nightly' is not boot, check or run"),
-            ("kunit:a boot 10 /x\n", "a boot (KUnit) test has '-'"),
+            ("t1 nightly 10 /tests/t1\n", "JOB 'nightly' is not one of: check c run pristine"),
+            ("kunit:a check 10 -\n", "a KUnit suite has '-' for both TIMEOUT and COMMAND"),
             ("t1 check 10 /tests/t1\nt1 check 20 /tests/t1\n", "test 't1' already at tests.list:1"),
-            ("k boot - -\nk run 20 /tests/k\n", "test 'k' already at tests.list:1"),
+            ("k check,run - -\nk run 20 /tests/k\n", "test 'k' already at tests.list:1"),
             ("t/1 check 10 /tests/t1\n", "bad test name"),
         ):
             status, _, err = run("list", registry=self.registry(text))

@@ -9,6 +9,7 @@
  */
 
 #include <kvm/coalesced_pio.h>
+#include <kvm/iodev.h>
 
 #include <linux/kmod.h>
 #include <linux/kvm_host.h>

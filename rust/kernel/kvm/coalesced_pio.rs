@@ -2,11 +2,11 @@
 
 //! Coalesced PIO providers.
 //!
-//! With `CONFIG_KVM_COALESCED_PIO_PROVIDER`, KVM leaves coalesced PIO (`KVM_REGISTER_COALESCED_MMIO`
-//! with `pio = 1`) to a module, the provider. KVM checks the arguments, takes a reference on the
-//! provider's module for the VM and calls the provider with `kvm->slots_lock` held. The provider
-//! registers [devices](super::iodev) on the VM's port I/O bus that append guest writes to the
-//! VM's [coalesced ring](super::ring).
+//! With `CONFIG_KVM_COALESCED_PIO_PROVIDER`, KVM leaves coalesced PIO
+//! (`KVM_REGISTER_COALESCED_MMIO` with `pio = 1`) to a module, the provider. KVM checks the
+//! arguments, takes a reference on the provider's module for the VM and calls the provider with
+//! `kvm->slots_lock` held. The provider registers [devices](super::iodev) on the VM's port I/O
+//! bus that append guest writes to the VM's [coalesced ring](super::ring).
 //!
 //! A provider implements [`Provider`] and declares its module with
 //! [`module_kvm_coalesced_pio_provider!`](crate::module_kvm_coalesced_pio_provider), which also

@@ -361,7 +361,7 @@ static inline bool cpio_stats_available(struct kvm_vm *vm)
 	if (vm_has_stat(vm, "coalesced_pio_writes"))
 		return true;
 	if (!warned)
-		printf("# no coalesced_pio_* statistics (KVM's C implementation): count checks skipped\n");
+		printf("# KVM has no coalesced_pio_* statistics: counts not checked\n");
 	warned = true;
 	return false;
 }

@@ -629,7 +629,7 @@ TEST_F_TIMEOUT(cpio, zone_layouts, 300)
 	u32 empty = 0, queued = 0, exits = 0;
 	u64 port;
 
-	printf("# seed 0x%x: %u rounds of %u random zones over ports 0x%x-0x%x, and zones inside and around them\n",
+	printf("# seed 0x%x: %u rounds of %u random zones over ports 0x%x-0x%x, and more\n",
 	       LAYOUT_SEED, LAYOUT_ROUNDS, LAYOUT_TRIES, LAYOUT_BASE,
 	       LAYOUT_BASE + LAYOUT_PORTS - 1);
 	vcpu_arch_set_entry_point(vcpu, guest_layout_writes);
