@@ -72,7 +72,9 @@ kmake() { make -s $(kmake_vars) "$@"; }
 # tools/kvm-test-c.config on top.  pristine: the unpatched tree.
 if [ "$job" = pristine ]; then
 	step "kernel: the pristine tree (tools/build-kernel.sh)"
-	dir=$(KCP_SERIES=none KCP_FLAVOR=pristine "$here/build-kernel.sh" | tail -1)
+	dir=$(KCP_SERIES=none KCP_FLAVOR=pristine \
+		KCP_CONFIG="$here/kvm-test.config $here/kvm-test-c.config" \
+		"$here/build-kernel.sh" | tail -1)
 else
 	step "kernel: the series with the Rust provider (tools/build-kernel.sh)"
 	dir=$("$here/build-kernel.sh" | tail -1)
@@ -102,7 +104,7 @@ modules() {
 }
 
 # module_build NAME SRC_DIR: an out-of-tree build with W=1 CLIPPY=1 against
-# the test kernel, which must be warning-free; prints the .ko.
+# the test kernel, which must be warning-free; the .ko in $ko.
 module_build() {
 	local name=$1 m=$2 log=$dir/module-$1.log
 	# Kbuild refuses an MO= build beside the products of an in-tree M=
@@ -120,7 +122,7 @@ module_build() {
 		grep -E -A5 '(warning|error)(\[|:)' "$log" | head -40 >&2
 		die "the W=1 CLIPPY=1 build of $name is not warning-free, full log: $log"
 	fi
-	find "$dir/module-$name" -name kvm_coalesced_pio.ko
+	ko=$(find "$dir/module-$name" -name kvm_coalesced_pio.ko)
 }
 
 step "programs: kselftests, selftests, the guest's tools"
@@ -168,10 +170,10 @@ stage() {
 	modules "$o" "$s"
 	if [ "$kind" = check ]; then
 		mkdir -p "$s/lib/modules/extra" "$s/lib/modules/faulty"
-		llvm-strip-19 --strip-debug -o "$s/lib/modules/extra/kvm_coalesced_pio.ko" \
-			"$(module_build provider "$top")"
-		llvm-strip-19 --strip-debug -o "$s/lib/modules/faulty/kvm_coalesced_pio.ko" \
-			"$(module_build faulty "$top/rust/faulty")"
+		module_build provider "$top"
+		llvm-strip-19 --strip-debug -o "$s/lib/modules/extra/kvm_coalesced_pio.ko" "$ko"
+		module_build faulty "$top/rust/faulty"
+		llvm-strip-19 --strip-debug -o "$s/lib/modules/faulty/kvm_coalesced_pio.ko" "$ko"
 	fi
 	[ "$kind" = pristine ] || cp -a "$ksft_install" "$s/kselftest"
 	cp "$ksft/coalesced_io_test" "$s/tests/"

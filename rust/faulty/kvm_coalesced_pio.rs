@@ -37,7 +37,7 @@ impl Provider for FaultyProvider {
     type VmData = KBox<()>;
 
     fn new_vm(_kvm: &Kvm) -> Result<Self::VmData> {
-        KBox::new((), GFP_KERNEL)
+        Ok(KBox::new((), GFP_KERNEL)?)
     }
 
     /// Registers a device for the zone, keeps no reference to it, and fails.
