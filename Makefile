@@ -18,6 +18,11 @@
 #                           kernels without debug options, -icount guests,
 #                           tables, ratios, CSV and PNG (Documentation/
 #                           benchmark.md); P= points, R= repetitions
+#   make series-check       build the tree after each patch of the series
+#                           (incremental), then make rustdoc (warning-free)
+#   make matrix [C=a,b]     build-only: x86_64 KVM=m/y, RUST=n, no provider,
+#                           and arm64, riscv64, loongarch64, s390 (LLVM, W=1;
+#                           tools/matrix/, Documentation/build-matrix.md)
 #   make setup              only install the toolchain (tools/setup.sh)
 #   make test-tools         the workbench's own tests (tools/tests/)
 #   make check-debian       prove the set-up: make check in a new Debian 12
@@ -27,6 +32,7 @@
 # $(KCP_CACHE) (default ~/.cache/kvm-coalesced-pio), never in this tree.
 
 TOOLS := $(CURDIR)/tools
+comma := ,
 
 # The toolchain variables every kernel make gets: by default Debian's rustc,
 # the pinned bindgen and LLVM=-19 (tools/lib.sh).  For a kernel built with
@@ -35,7 +41,7 @@ KMAKE_VARS ?= $(shell . $(TOOLS)/versions.mk; . $(TOOLS)/lib.sh; kmake_vars)
 
 .DEFAULT_GOAL := help
 .PHONY: help run check check-pristine list-tests shell kdir bench modules \
-	clean setup test-tools check-debian
+	clean setup test-tools check-debian series-check matrix
 
 help:
 	@sed -n '/^# usage:/,/^#$$/{/^#$$/d;s/^# \{0,1\}//;p}' $(firstword $(MAKEFILE_LIST))
@@ -60,6 +66,12 @@ shell:
 # The KDIR alone on stdout; the build's progress on stderr.
 kdir:
 	@$(TOOLS)/workbench.sh kdir
+
+series-check:
+	$(TOOLS)/series-check.sh
+
+matrix:
+	$(TOOLS)/matrix.sh $(subst $(comma), ,$(C))
 
 bench:
 	$(TOOLS)/bench.sh $(if $(P),-p $(P)) $(if $(R),-r $(R))
