@@ -12,7 +12,6 @@
 
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-top=$(dirname "$here")
 . "$here/versions.mk"
 . "$here/lib.sh"
 
