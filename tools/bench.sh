@@ -1,15 +1,16 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# make bench: coalesced PIO in Rust (this series and module) against
-# upstream's C (the same tree without the series) and the in-kernel floor.
+# make bench: coalesced PIO in Rust (this series and its in-tree provider)
+# against upstream's C (the same tree without the series) and the in-kernel
+# floor.
 #
 #   bench.sh [-p POINT,...] [-r REPS]
 #
 # Builds two kernels from the pinned 7.3 tree with one config,
 # tools/bench.config (no KASAN, lockdep, kmemleak): "rust", with patches/
-# and kvm_coalesced_pio.ko, and "stock", the pristine tree, whose KVM has
-# coalesced PIO built in.  Builds tools/bench/coalesced_pio_bench against
+# and the provider as a module (tools/bench-rust.config), and "stock", the
+# pristine tree, whose KVM has upstream's C coalesced PIO.  Builds tools/bench/coalesced_pio_bench against
 # each tree's selftest library, boots each kernel in QEMU with
 # -icount shift=0 (the guest's TSC counts executed instructions, so the
 # figures repeat from run to run), runs the benchmark there, and hands the
@@ -68,7 +69,7 @@ declare -A dirs
 for k in "${kernels[@]}"; do
 	step "kernel '$k' (tools/build-kernel.sh, $config)"
 	if [ "$k" = rust ]; then
-		dirs[$k]=$(KCP_CONFIG="$config" KCP_FLAVOR=bench-rust \
+		dirs[$k]=$(KCP_CONFIG="$config $here/bench-rust.config" KCP_FLAVOR=bench-rust \
 			"$here/build-kernel.sh" | tail -1)
 	else
 		dirs[$k]=$(KCP_CONFIG="$config" KCP_FLAVOR=bench-stock \
@@ -76,29 +77,18 @@ for k in "${kernels[@]}"; do
 	fi
 done
 
-# Build the module (rust only) and the benchmark, pack the initramfs.
+# The kernel's modules, installed as a system has them (the guest runs
+# depmod, and KVM loads the provider by its alias), the benchmark, the
+# initramfs.
 prepare() {
 	local k=$1 dir=$2
-	local out=$dir/out src=$dir/linux stage=$dir/bench-stage log m
+	local out=$dir/out src=$dir/linux stage=$dir/bench-stage log
 	rm -rf "$stage"
 	mkdir -p "$stage/lib/modules" "$stage/tests"
-	for m in virt/lib/irqbypass.ko arch/x86/kvm/kvm.ko arch/x86/kvm/kvm-amd.ko; do
-		llvm-strip-19 --strip-debug -o "$stage/lib/modules/$(basename "$m")" "$out/$m"
-	done
-	if [ "$k" = rust ]; then
-		step "module kvm_coalesced_pio.ko for '$k'"
-		log=$dir/module.log
-		if compgen -G "$top/rust/*.o" >/dev/null || [ -e "$top/modules.order" ]; then
-			echo "removing the products of an in-tree module build (make clean)"
-			kmake -C "$out" M="$top" clean >/dev/null
-		fi
-		if ! kmake -C "$out" M="$top" MO="$dir/module" modules >"$log" 2>&1; then
-			tail -30 "$log"
-			die "module build failed, full log: $log"
-		fi
-		llvm-strip-19 --strip-debug -o "$stage/lib/modules/kvm_coalesced_pio.ko" \
-			"$dir/module/rust/kvm_coalesced_pio.ko"
-	fi
+	log=$dir/modules_install.log
+	kmake -C "$src" O="$out" INSTALL_MOD_PATH="$stage" INSTALL_MOD_STRIP=1 \
+		modules_install >"$log" 2>&1 || { tail -20 "$log"; die "modules_install failed, log: $log"; }
+	cp "$here/guest/modprobe" "$stage/tests/"
 	step "benchmark (static) against the '$k' tree"
 	log=$dir/bench-build.log
 	if ! make -C "$top/selftests" KSRC="$src" KHDR="$out/usr/include" \

@@ -150,7 +150,7 @@ def main(argv=None):
     args.bench = os.path.join(d, "bench", "coalesced_pio_bench")
     args.trace = trace
     kos = {"kvm": "out/arch/x86/kvm/kvm.ko", "kvm_amd": "out/arch/x86/kvm/kvm-amd.ko",
-           "kvm_coalesced_pio": "module/rust/kvm_coalesced_pio.ko"}
+           "kvm_coalesced_pio": "out/virt/kvm/kvm_coalesced_pio.ko"}
 
     syms = load_map(os.path.join(d, "out", "System.map"))
     for name, sections in bases.items():

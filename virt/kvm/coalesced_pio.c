@@ -59,17 +59,19 @@ static const struct kvm_coalesced_pio_ops *kvm_coalesced_pio_try_get(void)
  * provider's module if there is no provider, or NULL.  May sleep: call it
  * without locks held.  A provider that is being unloaded has a module
  * that refuses references: loading the module again waits for the unload
- * to finish.
+ * to finish.  The module can be unloaded again between its loading and
+ * the reference taken here, hence a few tries.
  */
 static const struct kvm_coalesced_pio_ops *kvm_coalesced_pio_get(void)
 {
 	const struct kvm_coalesced_pio_ops *ops;
+	int tries;
 
-	ops = kvm_coalesced_pio_try_get();
-	if (ops)
-		return ops;
-	if (request_module(KVM_COALESCED_PIO_MODULE))
-		return NULL;
+	for (tries = 0; tries < 3; tries++) {
+		ops = kvm_coalesced_pio_try_get();
+		if (ops || request_module(KVM_COALESCED_PIO_MODULE))
+			return ops;
+	}
 	return kvm_coalesced_pio_try_get();
 }
 
