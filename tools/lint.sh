@@ -32,16 +32,26 @@ done
 #    743eeb0b01d2); the form of the tag is still checked (GIT_COMMIT_ID);
 #  - FILE_PATH_CHANGES, "added file(s), does MAINTAINERS need updating?":
 #    every file the series adds must have maintainers (get_maintainer.pl).
-for p in "${patches[@]}"; do
+checkpatch() {
 	# Debian's python3 first: its ply and GitPython serve the SPDX check.
 	if ! (cd "$src" && PATH=/usr/bin:$PATH scripts/checkpatch.pl --strict --quiet \
-		--ignore FILE_PATH_CHANGES,UNKNOWN_COMMIT_ID "$p" >/tmp/checkpatch.$$ 2>&1); then
-		echo "checkpatch --strict: $(basename "$p"):"
-		sed 's/^/  /' /tmp/checkpatch.$$
-		fail=1
+		--ignore FILE_PATH_CHANGES,UNKNOWN_COMMIT_ID "$1" >"$1.checkpatch" 2>&1); then
+		echo "checkpatch --strict: $(basename "$1"):"
+		sed 's/^/  /' "$1.checkpatch"
 	fi
-done
-rm -f /tmp/checkpatch.$$
+	rm -f "$1.checkpatch"
+}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cp "${patches[@]}" "$tmp/"
+# One checkpatch per CPU: it is the slowest part of the lint.
+export -f checkpatch
+export src
+printf '%s\n' "$tmp"/*.patch | xargs -P"$(nproc)" -I{} bash -c 'checkpatch {}' >"$tmp/report"
+if [ -s "$tmp/report" ]; then
+	cat "$tmp/report"
+	fail=1
+fi
 echo "checkpatch --strict: ${#patches[@]} patches checked"
 added=$(git -C "$src" diff --name-only --diff-filter=A pristine HEAD)
 for f in $added; do
