@@ -115,7 +115,7 @@ for f in "$here"/guest/*; do
 	*/init) ;;
 	*.c) cc -static -O2 -Wall -Werror -I"$out/usr/include" \
 		-o "$stage/tests/$(basename "$f" .c)" "$f" ;;
-	*) [ -x "$f" ] && cp "$f" "$stage/tests/" ;;
+	*) if [ -x "$f" ]; then cp "$f" "$stage/tests/"; fi ;;
 	esac
 done
 # The tests of this run (tools/tests.list), and everything they run.
