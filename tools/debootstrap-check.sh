@@ -18,7 +18,9 @@
 # of /dev) are always undone on exit.  On success the root is removed
 # (its console logs are kept beside it) unless --keep; on failure it is
 # kept for a look (chroot DIR).  Needs network to Debian's mirror,
-# crates.io and about 15 GB in DIR.
+# crates.io and about 15 GB in DIR.  The root gets this machine's
+# resolv.conf and its own CA certificates of /usr/local/share/ca-certificates
+# (a network whose proxy inspects TLS needs them for crates.io).
 
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -106,6 +108,14 @@ deb $mirror bookworm-updates main
 deb http://deb.debian.org/debian-security bookworm-security main
 EOF
 cp /etc/resolv.conf "$root/etc/resolv.conf"
+# The site's own CA certificates (a TLS-inspecting proxy's, say), which
+# this machine trusts for crates.io: the root's ca-certificates picks them
+# up when set-up installs it.  Nothing else of this machine goes in.
+if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
+	mkdir -p "$root/usr/local/share/ca-certificates"
+	cp /usr/local/share/ca-certificates/*.crt "$root/usr/local/share/ca-certificates/"
+	echo "the site's CA certificates: $(cd /usr/local/share/ca-certificates && echo *.crt)"
+fi
 
 mount -t proc proc "$root/proc"
 mount -t sysfs sys "$root/sys"

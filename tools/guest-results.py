@@ -16,6 +16,9 @@ kernel splat, and the last line printed is ``N passed, N failed, N skipped``.
                                          $KCP_CACHE/logs/*.log)
   guest-results.py --follow LOG          read the console from stdin, keep
                                          it in LOG, show progress, judge it
+  guest-results.py --live LOG            read from stdin the console that
+                                         is being written to LOG (tail -f),
+                                         show progress, judge it
   --expect NAME,...                      the tests that must report (the
                                          workbench passes its selection); by
                                          default the guest's ``# kcp: expect``
@@ -198,6 +201,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("log", nargs="?", help="recorded console log to judge")
     ap.add_argument("--follow", metavar="LOG", help="read stdin, keep it in LOG")
+    ap.add_argument("--live", metavar="LOG", help="read stdin, the console being written to LOG")
     ap.add_argument("--expect", metavar="NAME,...",
                     help="the tests that must report (default: the guest's list)")
     args = ap.parse_args(argv)
@@ -214,6 +218,12 @@ def main(argv=None):
                 if show is not None:
                     print(show, flush=True)
         path = args.follow
+    elif args.live:
+        for line in sys.stdin:
+            show = feed(res, line)
+            if show is not None:
+                print(show, flush=True)
+        path = args.live
     elif args.log:
         with open(args.log, encoding="utf-8", errors="replace") as f:
             for line in f:

@@ -12,6 +12,7 @@ export _kcp_t0
 
 # Debian's python3 (tools/setup.sh installs it with python3-ply and
 # python3-git), whatever python3 comes first on PATH.
+# shellcheck disable=SC2034 # for the scripts that source this file
 PYTHON=/usr/bin/python3
 
 # step NAME: print a stage header with the time elapsed since the first step.
