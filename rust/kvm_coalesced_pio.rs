@@ -26,6 +26,8 @@ use kernel::{
 struct PioZone {
     addr: u64,
     size: u32,
+    /// Only writes of the whole zone are coalesced (`KVM_COALESCED_PIO_EXACT`).
+    exact: bool,
 }
 
 impl PioZone {
@@ -38,6 +40,14 @@ impl PioZone {
         };
         addr >= self.addr && end <= self.addr.wrapping_add(u64::from(self.size))
     }
+
+    /// Whether the zone takes a write of `len` bytes at `addr`: one that it contains, and for an
+    /// exact zone, one of the whole zone, as `coalesced_mmio_write()` decides it.
+    #[inline]
+    fn takes(&self, addr: u64, len: u64) -> bool {
+        self.contains(addr, len)
+            && (!self.exact || (addr == self.addr && len == u64::from(self.size)))
+    }
 }
 
 impl IoDeviceOps for PioZone {
@@ -46,7 +56,7 @@ impl IoDeviceOps for PioZone {
     #[inline(always)]
     fn write(&self, kvm: &Kvm, addr: u64, data: &[u8]) -> Result {
         // CAST: A slice's length fits `u64`.
-        if !self.contains(addr, data.len() as u64) {
+        if !self.takes(addr, data.len() as u64) {
             return Err(EOPNOTSUPP);
         }
 
@@ -85,6 +95,7 @@ impl Provider for CoalescedPio {
             PioZone {
                 addr: zone.addr,
                 size: zone.size,
+                exact: zone.exact,
             },
             GFP_KERNEL_ACCOUNT,
         )?;

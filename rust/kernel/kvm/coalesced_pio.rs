@@ -32,6 +32,9 @@ pub struct Zone {
     pub addr: u64,
     /// The number of ports.
     pub size: u32,
+    /// Whether only the writes of the whole zone, `size` bytes at `addr`, are coalesced
+    /// (`KVM_COALESCED_PIO_EXACT`); when unregistering, KVM ignores it.
+    pub exact: bool,
 }
 
 impl Zone {
@@ -47,6 +50,7 @@ impl Zone {
         Self {
             addr: zone.addr,
             size: zone.size,
+            exact: zone.pio & bindings::KVM_COALESCED_PIO_EXACT != 0,
         }
     }
 }

@@ -514,6 +514,71 @@ TEST_F_TIMEOUT(cpio, registration_errors, 120)
 	check_counters(vm, 0, 0, 0);
 }
 
+static void guest_exact(void)
+{
+	guest_outl(PCI_ADDR_PORT, PCI_CFG_ADDR);
+	guest_outb(PCI_ADDR_PORT + 1, 0x06);	/* a reset on PIIX and ICH9 */
+	guest_outw(PCI_ADDR_PORT, 0x1234);
+	guest_outb(PCI_ADDR_PORT, 0x56);
+	guest_outl(PCI_ADDR_PORT, PCI_CFG_ADDR + 4);
+	GUEST_SYNC(0);
+	guest_outl(PCI_ADDR_PORT, PCI_CFG_ADDR + 8);
+	guest_outb(PCI_ADDR_PORT + 1, 0x02);
+	GUEST_SYNC(1);
+	guest_outl(PCI_ADDR_PORT, PCI_CFG_ADDR + 12);
+	GUEST_DONE();
+}
+
+/*
+ * KVM_COALESCED_PIO_EXACT: of the writes to an exact zone {0xcf8, 4}, only
+ * the 4-byte ones at 0xcf8 are coalesced; an OUTB 0xcf9 (the reset control
+ * register of PIIX and ICH9) and narrower writes exit at once, in order
+ * with the ring.  Without the flag 2 means nothing (EINVAL), unregistering
+ * ignores the flag, and a plain zone beside an exact one works as before.
+ */
+TEST_F(cpio, exact)
+{
+	struct kvm_vcpu *vcpu = self->vcpu;
+	struct kvm_vm *vm = self->vm;
+	u32 n;
+
+	if (!kvm_has_cap(KVM_CAP_COALESCED_PIO_EXACT))
+		SKIP(return, "KVM_CAP_COALESCED_PIO_EXACT is 0");
+
+	TEST_ASSERT(__register_zone(vm, PCI_ADDR_PORT, 4, KVM_COALESCED_PIO_EXACT) == -1 &&
+		    errno == EINVAL, "pio = KVM_COALESCED_PIO_EXACT alone: %s",
+		    strerror(errno));
+	TEST_ASSERT(__register_zone(vm, PCI_ADDR_PORT, 4, 1 | 4) == -1 && errno == EINVAL,
+		    "an unknown flag: %s", strerror(errno));
+	TEST_ASSERT_EQ(__register_zone(vm, PCI_ADDR_PORT, 4, 1 | KVM_COALESCED_PIO_EXACT), 0);
+	vcpu_arch_set_entry_point(vcpu, guest_exact);
+
+	vcpu_run_expect_io(vcpu, KVM_EXIT_IO_OUT, PCI_ADDR_PORT + 1, 1, 0x06);
+	/* The OUTL before the reset is in the ring, ahead of it. */
+	n = ring_drain(self->ring, entries, self->max);
+	TEST_ASSERT_EQ(n, 1);
+	check_pio_entry(&entries[0], PCI_ADDR_PORT, 4, PCI_CFG_ADDR, "exact", 0);
+	vcpu_run_expect_io(vcpu, KVM_EXIT_IO_OUT, PCI_ADDR_PORT, 2, 0x1234);
+	vcpu_run_expect_io(vcpu, KVM_EXIT_IO_OUT, PCI_ADDR_PORT, 1, 0x56);
+	vcpu_run_expect_sync(vcpu, 0);
+	n = ring_drain(self->ring, entries, self->max);
+	TEST_ASSERT_EQ(n, 1);
+	check_pio_entry(&entries[0], PCI_ADDR_PORT, 4, PCI_CFG_ADDR + 4, "exact", 1);
+
+	/* Unregistering with or without the flag removes the zone. */
+	TEST_ASSERT_EQ(__unregister_zone(vm, PCI_ADDR_PORT, 4, 1), 0);
+	vcpu_run_expect_io(vcpu, KVM_EXIT_IO_OUT, PCI_ADDR_PORT, 4, PCI_CFG_ADDR + 8);
+	vcpu_run_expect_io(vcpu, KVM_EXIT_IO_OUT, PCI_ADDR_PORT + 1, 1, 0x02);
+	vcpu_run_expect_sync(vcpu, 1);
+	TEST_ASSERT_EQ(ring_count(self->ring), 0);
+
+	TEST_ASSERT_EQ(__register_zone(vm, PCI_ADDR_PORT, 4, 1 | KVM_COALESCED_PIO_EXACT), 0);
+	TEST_ASSERT_EQ(__unregister_zone(vm, PCI_ADDR_PORT, 4, 1 | KVM_COALESCED_PIO_EXACT), 0);
+	vcpu_run_expect_io(vcpu, KVM_EXIT_IO_OUT, PCI_ADDR_PORT, 4, PCI_CFG_ADDR + 12);
+	vcpu_run_expect_done(vcpu);
+	check_counters(vm, 2, 0, 0);
+}
+
 static void guest_index_writes(void)
 {
 	u32 round;
