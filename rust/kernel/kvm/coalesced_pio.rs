@@ -47,10 +47,12 @@ impl Zone {
     unsafe fn from_raw(zone: *const bindings::kvm_coalesced_mmio_zone) -> Self {
         // SAFETY: The caller guarantees that `zone` is valid for reads.
         let zone = unsafe { &*zone };
+        // SAFETY: Both members of the union, `pad` and `pio`, are `u32`: either can be read.
+        let pio = unsafe { zone.__bindgen_anon_1.pio };
         Self {
             addr: zone.addr,
             size: zone.size,
-            exact: zone.pio & bindings::KVM_COALESCED_PIO_EXACT != 0,
+            exact: pio & bindings::KVM_COALESCED_PIO_EXACT != 0,
         }
     }
 }
