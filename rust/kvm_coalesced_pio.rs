@@ -3,8 +3,8 @@
 //! Coalesced PIO for KVM.
 //!
 //! A guest write to a port inside a coalesced PIO zone is appended to the VM's coalesced I/O ring
-//! instead of exiting to userspace, which replays it later (QEMU does so for the RTC index port
-//! 0x70 and the PCI address port 0xcf8). This is the `pio = 1` half of
+//! instead of exiting to userspace, which replays it later (QEMU registers zones for the RTC index
+//! port 0x70 and the PCI address port 0xcf8). This is the `pio = 1` half of
 //! `KVM_REGISTER_COALESCED_MMIO`, with the semantics of KVM's C implementation, errors included.
 //!
 //! Every zone is an I/O device on the VM's port I/O bus. The bus and the VM's list of zones each
@@ -13,13 +13,24 @@
 
 use kernel::{
     kvm::{
-        coalesced_pio::{Provider, Zone},
-        iodev::{Bus, IoDevice, IoDeviceOps},
-        Kvm, SlotsLocked,
+        coalesced_pio::{
+            Provider,
+            Zone, //
+        },
+        iodev::{
+            Bus,
+            IoDevice,
+            IoDeviceOps, //
+        },
+        Kvm,
+        SlotsLocked, //
     },
     new_mutex,
     prelude::*,
-    sync::{Arc, Mutex},
+    sync::{
+        Arc,
+        Mutex, //
+    }, //
 };
 
 /// A pio zone: the ports `[addr, addr + size)`.
@@ -138,7 +149,6 @@ impl Provider for CoalescedPio {
 
 kernel::module_kvm_coalesced_pio_provider! {
     type: CoalescedPio,
-    name: "kvm_coalesced_pio",
     authors: ["kvm-coalesced-pio developers"],
     description: "Coalesced PIO for KVM",
     license: "GPL",

@@ -71,6 +71,10 @@ kmake() { make -s $(kmake_vars) "$@"; }
 # (tools/kvm-test.config).  c: the same tree built in out-c with
 # tools/kvm-test-c.config on top.  pristine: the unpatched tree.
 if [ "$job" = pristine ]; then
+	# The selftests are built with the patched tree's UAPI headers (a
+	# superset): what the pristine kernel lacks, they skip.
+	step "kernel: the series, for its UAPI headers (tools/build-kernel.sh)"
+	khdr=$("$here/build-kernel.sh" | tail -1)/out/usr/include
 	step "kernel: the pristine tree (tools/build-kernel.sh)"
 	dir=$(KCP_SERIES=none KCP_FLAVOR=pristine \
 		KCP_CONFIG="$here/kvm-test.config $here/kvm-test-c.config" \
@@ -81,6 +85,7 @@ else
 fi
 src=$dir/linux
 out=$dir/out
+khdr=${khdr:-$out/usr/include}
 if [ "$job" = kdir ]; then
 	echo "$out" >&3
 	exit 0
@@ -156,7 +161,7 @@ fi
 # The repository's selftests (what the series adds, built against any
 # tree) and the demo.
 log=$dir/selftests.log
-if ! make -C "$top/selftests" KSRC="$src" KHDR="$out/usr/include" \
+if ! make -C "$top/selftests" KSRC="$src" KHDR="$khdr" \
 	OUTPUT="$dir/selftests" >"$log" 2>&1; then
 	tail -30 "$log"
 	die "selftests build failed, full log: $log"

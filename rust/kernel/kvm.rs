@@ -2,8 +2,8 @@
 
 //! Kernel-based Virtual Machine (KVM).
 //!
-//! Lets a module add devices to the I/O buses of a VM ([`iodev`]), append to its coalesced I/O
-//! ring ([`ring`]) and provide coalesced PIO ([`coalesced_pio`]).
+//! Lets a module add devices to the I/O buses of a VM (`iodev`), append to its coalesced I/O ring
+//! (`ring`) and provide coalesced PIO (`coalesced_pio`).
 //!
 //! C header: [`include/linux/kvm_host.h`](srctree/include/linux/kvm_host.h)
 //!
@@ -12,13 +12,16 @@
 //! `#[inline]`, so that it is only compiled into the module that uses it. A function that broke
 //! this rule would leave an undefined symbol in `vmlinux` and fail its link with `CONFIG_KVM=m`.
 
-use crate::{bindings, types::Opaque};
+use crate::{
+    bindings,
+    types::Opaque, //
+};
 use core::ops::Deref;
 
 #[cfg(CONFIG_KVM_COALESCED_PIO_PROVIDER)]
 pub mod coalesced_pio;
 pub mod iodev;
-#[cfg(CONFIG_KVM_COALESCED_PIO_PROVIDER)]
+#[cfg(CONFIG_KVM_MMIO)]
 pub mod ring;
 
 /// A virtual machine.

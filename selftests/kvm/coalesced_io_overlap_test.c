@@ -24,7 +24,7 @@ struct layout {
 	} zones[MAX_ZONES];
 };
 
-/* Zones are offsets from MMIO_GPA; a size of 0 ends the list, except first. */
+/* Zones as offsets from MMIO_GPA; {0, 0} ends the list. */
 static const struct layout layouts[] = {
 	{ "disjoint",		{ { 0x00, 0x10 }, { 0x10, 0x10 } } },
 	{ "nested",		{ { 0x00, 0x20 }, { 0x08, 0x04 } } },

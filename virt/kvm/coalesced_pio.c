@@ -11,6 +11,7 @@
 #include <kvm/coalesced_pio.h>
 #include <kvm/iodev.h>
 
+#include <linux/delay.h>
 #include <linux/kmod.h>
 #include <linux/kvm_host.h>
 #include <linux/module.h>
@@ -21,16 +22,19 @@
 /* The module alias that a provider declares. */
 #define KVM_COALESCED_PIO_MODULE "kvm-coalesced-pio"
 
-/* Protects kvm_coalesced_pio_provider, which is also read without it. */
+/* Protects kvm_coalesced_pio_provider and kvm_coalesced_pio_seen. */
 static DEFINE_MUTEX(kvm_coalesced_pio_lock);
 static const struct kvm_coalesced_pio_ops *kvm_coalesced_pio_provider;
+/* A provider has registered since boot: its module exists. */
+static bool kvm_coalesced_pio_seen;
 
 int kvm_coalesced_pio_register_provider(const struct kvm_coalesced_pio_ops *ops)
 {
 	guard(mutex)(&kvm_coalesced_pio_lock);
 	if (kvm_coalesced_pio_provider)
 		return -EBUSY;
-	WRITE_ONCE(kvm_coalesced_pio_provider, ops);
+	kvm_coalesced_pio_provider = ops;
+	kvm_coalesced_pio_seen = true;
 	return 0;
 }
 EXPORT_SYMBOL_FOR_KVM_COALESCED_PIO(kvm_coalesced_pio_register_provider);
@@ -39,15 +43,20 @@ void kvm_coalesced_pio_unregister_provider(const struct kvm_coalesced_pio_ops *o
 {
 	guard(mutex)(&kvm_coalesced_pio_lock);
 	if (!WARN_ON_ONCE(kvm_coalesced_pio_provider != ops))
-		WRITE_ONCE(kvm_coalesced_pio_provider, NULL);
+		kvm_coalesced_pio_provider = NULL;
 }
 EXPORT_SYMBOL_FOR_KVM_COALESCED_PIO(kvm_coalesced_pio_unregister_provider);
 
-static const struct kvm_coalesced_pio_ops *kvm_coalesced_pio_try_get(void)
+/*
+ * Returns the provider with a reference on its module, or NULL; *seen
+ * tells whether a provider has registered since boot.
+ */
+static const struct kvm_coalesced_pio_ops *kvm_coalesced_pio_try_get(bool *seen)
 {
 	const struct kvm_coalesced_pio_ops *ops;
 
 	guard(mutex)(&kvm_coalesced_pio_lock);
+	*seen = kvm_coalesced_pio_seen;
 	ops = kvm_coalesced_pio_provider;
 	if (ops && !try_module_get(ops->owner))
 		return NULL;
@@ -57,22 +66,34 @@ static const struct kvm_coalesced_pio_ops *kvm_coalesced_pio_try_get(void)
 /*
  * Returns the provider with a reference on its module, after loading the
  * provider's module if there is no provider, or NULL.  May sleep: call it
- * without locks held.  A provider that is being unloaded has a module
- * that refuses references: loading the module again waits for the unload
- * to finish.  The module can be unloaded again between its loading and
- * the reference taken here, hence a few tries.
+ * without locks held.
+ *
+ * While the provider's module is being unloaded, it refuses references
+ * and loading it again fails (or, with some modprobe implementations,
+ * does nothing) until the unload has finished, which takes a moment.  If
+ * a provider has registered before, so that its module exists, retry for
+ * a while instead of losing the feature to an rmmod that happens to run
+ * at the same time.
  */
 static const struct kvm_coalesced_pio_ops *kvm_coalesced_pio_get(void)
 {
 	const struct kvm_coalesced_pio_ops *ops;
+	bool seen;
 	int tries;
 
-	for (tries = 0; tries < 3; tries++) {
-		ops = kvm_coalesced_pio_try_get();
-		if (ops || request_module(KVM_COALESCED_PIO_MODULE))
+	for (tries = 0; tries < 10; tries++) {
+		if (tries)
+			msleep(20);
+		ops = kvm_coalesced_pio_try_get(&seen);
+		if (ops)
+			return ops;
+		if (request_module(KVM_COALESCED_PIO_MODULE) && !seen)
+			return NULL;
+		ops = kvm_coalesced_pio_try_get(&seen);
+		if (ops)
 			return ops;
 	}
-	return kvm_coalesced_pio_try_get();
+	return NULL;
 }
 
 /*

@@ -14,16 +14,28 @@
 //!
 //! C header: [`include/kvm/coalesced_pio.h`](srctree/include/kvm/coalesced_pio.h)
 
-use super::{Kvm, SlotsLocked};
+use super::{
+    Kvm,
+    SlotsLocked, //
+};
 use crate::{
     bindings,
-    error::{from_result, to_result},
-    ffi::{c_int, c_void},
+    error::{
+        from_result,
+        to_result, //
+    },
+    ffi::{
+        c_int,
+        c_void, //
+    },
     module::this_module,
     prelude::*,
-    types::ForeignOwnable,
+    types::ForeignOwnable, //
 };
-use core::{marker::PhantomData, ptr};
+use core::{
+    marker::PhantomData,
+    ptr, //
+};
 
 /// A coalesced PIO zone: the ports `[addr, addr + size)`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -67,7 +79,7 @@ impl Zone {
 #[vtable]
 pub trait Provider {
     /// The state of one VM, kept in `kvm->coalesced_pio_data`.
-    type VmData: ForeignOwnable + Send + Sync;
+    type VmData: ForeignOwnable + Send + Sync + 'static;
 
     /// Creates the state of a VM, on the VM's first call to [`Provider::register_zone`].
     fn new_vm(kvm: &Kvm) -> Result<Self::VmData>;
@@ -211,7 +223,8 @@ pub struct Registration<T: Provider> {
     _p: PhantomData<T>,
 }
 
-// SAFETY: The registration only holds a reference to a constant table, which is `Sync`.
+// SAFETY: The registration only holds a reference to a constant table, which nothing writes
+// (the raw module pointer in it is only read, by KVM), so it may be dropped on any thread.
 unsafe impl<T: Provider> Send for Registration<T> {}
 
 // SAFETY: The registration has no methods that take `&self`.
@@ -260,8 +273,8 @@ impl<T: Provider> Drop for Registration<T> {
 ///
 /// The module registers the provider when it is loaded and unregisters it when it is unloaded,
 /// and gets the alias `kvm-coalesced-pio`, by which KVM loads the provider when it needs one.
-/// The other fields are those of [`module!`](crate::prelude::module); KVM exports what a provider
-/// needs to the module named `kvm_coalesced_pio` only.
+/// The module is named `kvm_coalesced_pio`, the only module that KVM exports to what a provider
+/// needs; the other fields are those of [`module!`](crate::prelude::module).
 ///
 /// # Examples
 ///
@@ -277,7 +290,6 @@ impl<T: Provider> Drop for Registration<T> {
 ///
 /// kernel::module_kvm_coalesced_pio_provider! {
 ///     type: MyProvider,
-///     name: "kvm_coalesced_pio",
 ///     authors: ["Rust for Linux Contributors"],
 ///     description: "Coalesced PIO for KVM",
 ///     license: "GPL",
@@ -287,25 +299,24 @@ impl<T: Provider> Drop for Registration<T> {
 macro_rules! module_kvm_coalesced_pio_provider {
     (
         type: $type:ty,
-        name: $name:literal,
         authors: [$($author:literal),* $(,)?],
         description: $description:literal,
         license: $license:literal $(,)?
     ) => {
-        struct Module {
+        struct KvmCoalescedPioModule {
             _registration: $crate::kvm::coalesced_pio::Registration<$type>,
         }
 
         $crate::prelude::module! {
-            type: Module,
-            name: $name,
+            type: KvmCoalescedPioModule,
+            name: "kvm_coalesced_pio",
             authors: [$($author),*],
             description: $description,
             license: $license,
             alias: ["kvm-coalesced-pio"],
         }
 
-        impl $crate::Module for Module {
+        impl $crate::Module for KvmCoalescedPioModule {
             fn init(_module: &'static $crate::ThisModule) -> $crate::error::Result<Self> {
                 Ok(Self {
                     // SAFETY: The registration is a field of the module's type, which `module!`

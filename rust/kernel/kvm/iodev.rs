@@ -8,17 +8,29 @@
 //!
 //! C header: [`include/kvm/iodev.h`](srctree/include/kvm/iodev.h)
 
-use super::{Kvm, SlotsLocked};
+use super::{
+    Kvm,
+    SlotsLocked, //
+};
 use crate::{
     alloc::Flags,
     bindings,
-    error::{code::EOPNOTSUPP, to_result},
-    ffi::{c_int, c_void},
+    error::{
+        code::EOPNOTSUPP,
+        to_result, //
+    },
+    ffi::{
+        c_int,
+        c_void, //
+    },
     prelude::*,
     sync::Arc,
-    types::Opaque,
+    types::Opaque, //
 };
-use core::{ops::Deref, slice};
+use core::{
+    ops::Deref,
+    slice, //
+};
 
 /// An I/O bus of a VM.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -42,8 +54,9 @@ impl Bus {
 /// The operations of an I/O device implemented in Rust.
 ///
 /// Devices have no `read` operation: KVM offers the guest reads in their range to the next device
-/// on the bus, then to userspace.
-pub trait IoDeviceOps: Send + Sync + Sized {
+/// on the bus, then to userspace. A device may stay on a bus until the VM is destroyed, hence
+/// `'static`: it cannot borrow anything that could go away before.
+pub trait IoDeviceOps: Send + Sync + Sized + 'static {
     /// Handles a guest write of `data` to `addr`.
     ///
     /// Called in vCPU context, inside `kvm->srcu`: it must not sleep. An error (by convention
@@ -140,9 +153,14 @@ impl<T: IoDeviceOps> IoDevice<T> {
         let dev = unsafe { Self::from_raw(this) };
         // SAFETY: The vCPU runs, so its file holds a reference on the VM, which is live.
         let kvm = unsafe { Kvm::from_raw((*vcpu).kvm) };
-        // SAFETY: KVM passes `len` readable bytes at `val`, which it does not change during the
-        // call.
-        let data = unsafe { slice::from_raw_parts(val.cast::<u8>(), len) };
+        let data = if len == 0 {
+            // KVM passes no buffer for a write of nothing (to `KVM_FAST_MMIO_BUS`).
+            &[]
+        } else {
+            // SAFETY: KVM passes `len` readable bytes at `val`, which it does not change during
+            // the call.
+            unsafe { slice::from_raw_parts(val.cast::<u8>(), len) }
+        };
 
         match dev.data.write(kvm, addr, data) {
             Ok(()) => 0,

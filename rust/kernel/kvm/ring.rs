@@ -13,11 +13,18 @@ use super::Kvm;
 use crate::{
     bindings,
     sync::{
-        atomic::{Atomic, Relaxed},
-        barrier, SpinLock,
-    },
+        atomic::{
+            Atomic,
+            Relaxed, //
+        },
+        barrier,
+        SpinLock, //
+    }, //
 };
-use core::{marker::PhantomData, ptr};
+use core::{
+    marker::PhantomData,
+    ptr, //
+};
 
 /// The number of entries of a ring (`KVM_COALESCED_MMIO_MAX`); at most `MAX - 1` are in use.
 // CAST: Checked by the assertion below.
@@ -49,8 +56,9 @@ pub enum AppendError {
 /// - `ring` points to a `struct kvm_coalesced_mmio_ring` with room for [`MAX`] entries, valid for
 ///   reads and writes during `'a`, which userspace may change at any time.
 /// - `stats` points to a `struct kvm_vm_stat_generic` valid for reads and writes during `'a`.
-/// - Kernel code writes to the ring and to the counters of coalesced PIO in `stats` only with
-///   `lock` held.
+/// - Kernel code writes to the ring and increments the counters of coalesced PIO in `stats` only
+///   with `lock` held (KVM's statistics code may read the counters and reset them to 0 at any
+///   time).
 pub struct CoalescedRing<'a> {
     ring: *mut bindings::kvm_coalesced_mmio_ring,
     stats: *mut bindings::kvm_vm_stat_generic,
@@ -92,9 +100,12 @@ impl<'a> CoalescedRing<'a> {
     /// `counter` must point to a counter of coalesced PIO in `stats`, and the lock must be held.
     #[inline]
     unsafe fn count(counter: *mut u64) {
-        // SAFETY: `counter` is valid by the type invariant. Every writer holds the lock, so the
-        // load and the store below do not race with another write. KVM's readers of statistics
-        // read them without the lock, as they read every statistic, and may see the old value.
+        // SAFETY: `counter` is valid by the type invariant. Every increment holds the lock, so the
+        // load and the store below do not race with another increment. KVM's statistics code
+        // reads the counter without the lock (`KVM_GET_STATS_FD`, debugfs) and resets it through
+        // debugfs, with plain accesses, as for every statistic: those races are the ones KVM
+        // accepts for statistics (a reader sees the old or the new value, a reset can be lost),
+        // and on their side are single aligned accesses of one `u64`, which cannot tear it.
         let counter = unsafe { Atomic::from_ptr(counter) };
         counter.store(counter.load(Relaxed) + 1, Relaxed);
     }
@@ -209,7 +220,11 @@ impl Kvm {
 #[macros::kunit_tests(rust_kvm_coalesced_ring)]
 mod tests {
     use super::*;
-    use crate::{new_spinlock, page::PAGE_SIZE, prelude::*};
+    use crate::{
+        new_spinlock,
+        page::PAGE_SIZE,
+        prelude::*, //
+    };
 
     const ENTRY_SIZE: usize = size_of::<bindings::kvm_coalesced_mmio>();
     const RING_BYTES: usize =

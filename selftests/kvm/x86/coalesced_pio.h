@@ -65,12 +65,6 @@ static inline u32 guest_inl(u16 port)
 
 /* Host side. */
 
-/* For trees whose headers predate exact-width zones: the uAPI values. */
-#ifndef KVM_CAP_COALESCED_PIO_EXACT
-#define KVM_CAP_COALESCED_PIO_EXACT	252
-#define KVM_COALESCED_PIO_EXACT		(1U << 1)
-#endif
-
 /* xorshift32: random numbers reproducible from a printed seed. */
 static inline u32 xorshift32(u32 *state)
 {

@@ -494,6 +494,16 @@ static const char *const knob_values[2][ARRAY_SIZE(knob_names)] = {
 
 static char knob_saved[ARRAY_SIZE(knob_names)][32];
 
+/* Put the fault attributes back, also when an assertion ends the test. */
+static void restore_knobs(void)
+{
+	u32 i;
+
+	for (i = 0; i < ARRAY_SIZE(knob_names); i++)
+		if (knob_saved[i][0])
+			write_knob(knob_names[i], knob_saved[i]);
+}
+
 static void set_knobs(u32 pass)
 {
 	u32 i;
@@ -680,6 +690,7 @@ TEST_F_TIMEOUT(stress, failed_allocations, 600)
 	TEST_ASSERT(nth_fd >= 0, "open fail-nth: %s", strerror(errno));
 	for (i = 0; i < ARRAY_SIZE(knob_names); i++)
 		read_knob(knob_names[i], knob_saved[i], sizeof(knob_saved[i]));
+	atexit(restore_knobs);
 
 	for (pass = 0; pass < 2; pass++) {
 		set_knobs(pass);
@@ -717,8 +728,7 @@ TEST_F_TIMEOUT(stress, failed_allocations, 600)
 		}
 	}
 
-	for (i = 0; i < ARRAY_SIZE(knob_names); i++)
-		write_knob(knob_names[i], knob_saved[i]);
+	restore_knobs();
 	close(nth_fd);
 
 	for (c = 0; c < NR_FI_CASES; c++)

@@ -427,8 +427,8 @@ TEST_F(cpio, unregister)
 }
 
 /*
- * pio must be 0 or 1 (EINVAL otherwise, for both ioctls), and a refused zone
- * changes nothing.  Any other pio zone is taken, as KVM's C implementation
+ * pio must be 0 or 1, or 1 | KVM_COALESCED_PIO_EXACT where KVM has it
+ * (EINVAL otherwise, for both ioctls), and a refused zone changes nothing.  Any other pio zone is taken, as KVM's C implementation
  * always took it: empty, overlapping, reaching past port 0xffff or wrapping
  * past 2^64; what matters is which writes the zones then contain
  * (zone_layouts).  Zones are taken until the PIO bus is full (ENOSPC).
@@ -441,7 +441,7 @@ static void guest_rtc_index(void)
 
 TEST_F_TIMEOUT(cpio, registration_errors, 120)
 {
-	static const u32 bad_pio[] = { 2, 3, 0x80000001u, 0xffffffffu };
+	static const u32 bad_pio[] = { 2, 4, 5, 7, 0x80000001u, 0xffffffffu };
 	static const struct {
 		u64 addr;
 		u32 size;
