@@ -25,12 +25,8 @@ use kernel::{
         Kvm,
         SlotsLocked, //
     },
-    new_mutex,
     prelude::*,
-    sync::{
-        Arc,
-        Mutex, //
-    }, //
+    sync::Arc, //
 };
 
 /// A pio zone: the ports `[addr, addr + size)`.
@@ -79,29 +75,24 @@ impl IoDeviceOps for PioZone {
 }
 
 /// The state of a VM: the zones registered on its port I/O bus.
-#[pin_data]
 struct VmState {
-    /// Changed with `kvm->slots_lock` held; device destructors do not touch it.
-    #[pin]
-    zones: Mutex<KVec<Arc<IoDevice<PioZone>>>>,
+    zones: KVec<Arc<IoDevice<PioZone>>>,
 }
 
 struct CoalescedPio;
 
 #[vtable]
 impl Provider for CoalescedPio {
-    type VmData = Pin<KBox<VmState>>;
+    type VmData = KBox<VmState>;
 
     fn new_vm(_kvm: &Kvm) -> Result<Self::VmData> {
-        KBox::pin_init(
-            pin_init!(VmState {
-                zones <- new_mutex!(KVec::new()),
-            }),
+        Ok(KBox::new(
+            VmState { zones: KVec::new() },
             GFP_KERNEL_ACCOUNT,
-        )
+        )?)
     }
 
-    fn register_zone(kvm: &SlotsLocked<'_>, vm: Pin<&VmState>, zone: Zone) -> Result {
+    fn register_zone(kvm: &SlotsLocked<'_>, vm: &mut VmState, zone: Zone) -> Result {
         let dev = IoDevice::new(
             PioZone {
                 addr: zone.addr,
@@ -110,7 +101,7 @@ impl Provider for CoalescedPio {
             },
             GFP_KERNEL_ACCOUNT,
         )?;
-        let mut zones = vm.zones.lock();
+        let zones = &mut vm.zones;
         zones.push(dev.clone(), GFP_KERNEL_ACCOUNT)?;
         // CAST: As in C, the bus takes the size as an `int`.
         if let Err(e) = kvm.io_bus_register_dev(Bus::Pio, zone.addr, zone.size as i32, dev) {
@@ -120,13 +111,13 @@ impl Provider for CoalescedPio {
         Ok(())
     }
 
-    fn unregister_zone(kvm: &SlotsLocked<'_>, vm: Pin<&VmState>, zone: Zone) -> Result {
+    fn unregister_zone(kvm: &SlotsLocked<'_>, vm: &mut VmState, zone: Zone) -> Result {
         // As in C, the size is an `int` length here: a negative one contains nothing.
         if i32::try_from(zone.size).is_err() {
             return Ok(());
         }
 
-        let mut zones = vm.zones.lock();
+        let zones = &mut vm.zones;
         let mut i = 0;
         while i < zones.len() {
             if !zones[i].contains(zone.addr, u64::from(zone.size)) {

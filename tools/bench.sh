@@ -88,7 +88,6 @@ prepare() {
 	log=$dir/modules_install.log
 	kmake -C "$src" O="$out" INSTALL_MOD_PATH="$stage" INSTALL_MOD_STRIP=1 \
 		modules_install >"$log" 2>&1 || { tail -20 "$log"; die "modules_install failed, log: $log"; }
-	cp "$here/guest/modprobe" "$stage/tests/"
 	step "benchmark (static) against the '$k' tree"
 	log=$dir/bench-build.log
 	if ! make -C "$top/selftests" KSRC="$src" KHDR="$out/usr/include" \

@@ -28,8 +28,9 @@ done
 # checkpatch.pl --strict, but for two questions that this tree cannot
 # answer, which are answered here instead:
 #  - UNKNOWN_COMMIT_ID: the tree is a tarball import without history, so
-#    no Fixes: id can be looked up in it (patch 1's is upstream's
-#    743eeb0b01d2); the form of the tag is still checked (GIT_COMMIT_ID);
+#    no Fixes: id can be looked up in it (patch 1's are upstream's
+#    743eeb0b01d2 and f848a5a8dcb6); the form of the tag is still
+#    checked (GIT_COMMIT_ID);
 #  - FILE_PATH_CHANGES, "added file(s), does MAINTAINERS need updating?":
 #    every file the series adds must have maintainers (get_maintainer.pl).
 checkpatch() {

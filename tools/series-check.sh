@@ -5,7 +5,9 @@
 # tree, each commit of the series is checked out in turn and built
 # incrementally in a build directory of its own ($dir/out-series, copied
 # from the test kernel's out/ the first time) with the test kernel's
-# configuration (options a patch does not have yet are dropped); then the
+# configuration (options a patch does not have yet are dropped) and
+# tools/series-check.config, which builds the provider interface before
+# the patch of its user; then the
 # tree is put back as it was, timestamps included, so that the workbench's
 # own builds stay incremental.  Prints a table: patch, result, time.  At
 # the end, the rustdoc of the whole series, which must be warning-free.
@@ -61,7 +63,8 @@ for c in $(git_k rev-list --reverse pristine..HEAD); do
 	{
 		kmake -s KCONFIG_CONFIG=.config.new tinyconfig >/dev/null &&
 			(cd "$out" && KCONFIG_CONFIG=.config.new "$src/scripts/kconfig/merge_config.sh" \
-				-m -Q .config.new "$here/kvm-test.config" >/dev/null) &&
+				-m -Q .config.new "$here/kvm-test.config" "$here/series-check.config" \
+				>/dev/null) &&
 			kmake -s KCONFIG_CONFIG=.config.new olddefconfig >/dev/null &&
 			{ cmp -s "$out/.config.new" "$out/.config" || mv "$out/.config.new" "$out/.config"; } &&
 			rm -f "$out/.config.new" "$out/.config.new.old" &&

@@ -12,11 +12,19 @@
 
 use kernel::{
     kvm::{
-        coalesced_pio::{Provider, Zone},
-        iodev::{Bus, IoDevice, IoDeviceOps},
-        Kvm, SlotsLocked,
+        coalesced_pio::{
+            Provider,
+            Zone, //
+        },
+        iodev::{
+            Bus,
+            IoDevice,
+            IoDeviceOps, //
+        },
+        Kvm,
+        SlotsLocked, //
     },
-    prelude::*,
+    prelude::*, //
 };
 
 /// A device that appends every write in its range to the ring.
@@ -41,21 +49,20 @@ impl Provider for FaultyProvider {
     }
 
     /// Registers a device for the zone, keeps no reference to it, and fails.
-    fn register_zone(kvm: &SlotsLocked<'_>, _vm: &(), zone: Zone) -> Result {
+    fn register_zone(kvm: &SlotsLocked<'_>, _vm: &mut (), zone: Zone) -> Result {
         let dev = IoDevice::new(StrayZone, GFP_KERNEL)?;
         // CAST: As in C, the bus takes the size as an `int`.
         kvm.io_bus_register_dev(Bus::Pio, zone.addr, zone.size as i32, dev)?;
         Err(EIO)
     }
 
-    fn unregister_zone(_kvm: &SlotsLocked<'_>, _vm: &(), _zone: Zone) -> Result {
+    fn unregister_zone(_kvm: &SlotsLocked<'_>, _vm: &mut (), _zone: Zone) -> Result {
         Ok(())
     }
 }
 
 kernel::module_kvm_coalesced_pio_provider! {
     type: FaultyProvider,
-    name: "kvm_coalesced_pio",
     authors: ["kvm-coalesced-pio developers"],
     description: "A misbehaving coalesced PIO provider, for tests",
     license: "GPL",

@@ -73,9 +73,9 @@ impl Zone {
 ///
 /// Every callback runs in process context and may sleep. KVM calls [`Provider::register_zone`]
 /// and [`Provider::unregister_zone`] with `kvm->slots_lock` held, so they may change the VM's
-/// buses. The first call for a VM creates the VM's state with [`Provider::new_vm`]; the state is
-/// dropped when the VM is destroyed, after every bus of the VM (and so every device of the
-/// provider) is gone.
+/// buses, and they get the VM's state mutably: `slots_lock` serialises them. The first call for a
+/// VM creates the VM's state with [`Provider::new_vm`]; the state is dropped when the VM is
+/// destroyed, after every bus of the VM (and so every device of the provider) is gone.
 #[vtable]
 pub trait Provider {
     /// The state of one VM, kept in `kvm->coalesced_pio_data`.
@@ -87,7 +87,7 @@ pub trait Provider {
     /// Registers the pio zone `zone` on the VM.
     fn register_zone(
         kvm: &SlotsLocked<'_>,
-        data: <Self::VmData as ForeignOwnable>::Borrowed<'_>,
+        data: <Self::VmData as ForeignOwnable>::BorrowedMut<'_>,
         zone: Zone,
     ) -> Result;
 
@@ -96,7 +96,7 @@ pub trait Provider {
     /// As in the C implementation, succeeds also when nothing matched.
     fn unregister_zone(
         kvm: &SlotsLocked<'_>,
-        data: <Self::VmData as ForeignOwnable>::Borrowed<'_>,
+        data: <Self::VmData as ForeignOwnable>::BorrowedMut<'_>,
         zone: Zone,
     ) -> Result;
 }
@@ -146,8 +146,10 @@ impl<T: Provider> Adapter<T> {
                 kvm.set_coalesced_pio_data(data);
             }
             // SAFETY: `data` comes from `into_foreign()`, and `from_foreign()` is only called in
-            // `destroy_vm()`, which cannot run while KVM calls the provider for the VM.
-            let data = unsafe { T::VmData::borrow(data) };
+            // `destroy_vm()`, which cannot run while KVM calls the provider for the VM. Only the
+            // provider's callbacks borrow it, with `slots_lock` held, so this borrow is the only
+            // one.
+            let data = unsafe { T::VmData::borrow_mut(data) };
             T::register_zone(&kvm, data, zone)?;
             Ok(0)
         })
@@ -172,7 +174,7 @@ impl<T: Provider> Adapter<T> {
         }
         from_result(|| {
             // SAFETY: As in `register_zone()`.
-            let data = unsafe { T::VmData::borrow(data) };
+            let data = unsafe { T::VmData::borrow_mut(data) };
             T::unregister_zone(&kvm, data, zone)?;
             Ok(0)
         })
