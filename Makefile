@@ -8,6 +8,9 @@
 #   make check T=a,b        run only the named tests (make list-tests)
 #   make check-pristine     the selftests against the unpatched tree, whose
 #                           KVM has upstream's C coalesced PIO [T=a,b]
+#   make check-qemu         build QEMU patched for exact-width zones
+#                           (tools/qemu/) and run QEMU as the VMM, Debian's
+#                           and the patched one, pc and q35 [T=a,b]
 #   make list-tests         the tests (tools/tests.list)
 #   make shell              boot the test VM to a shell
 #   make modules KDIR=...   build kvm_coalesced_pio.ko against a kernel tree
@@ -40,7 +43,7 @@ comma := ,
 KMAKE_VARS ?= $(shell . $(TOOLS)/versions.mk; . $(TOOLS)/lib.sh; kmake_vars)
 
 .DEFAULT_GOAL := help
-.PHONY: help run check check-pristine list-tests shell kdir bench modules \
+.PHONY: help run check check-pristine check-qemu list-tests shell kdir bench modules \
 	clean setup test-tools check-debian series-check matrix
 
 help:
@@ -56,6 +59,9 @@ check:
 
 check-pristine:
 	$(TOOLS)/workbench.sh pristine $(T)
+
+check-qemu:
+	$(TOOLS)/workbench.sh qemu $(T)
 
 list-tests:
 	@$(TOOLS)/tests.sh list

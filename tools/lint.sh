@@ -1,9 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# lint.sh BUILD_DIR: the review checks a maintainer would run.
+# lint.sh BUILD_DIR [QEMU_SRC]: the review checks a maintainer would run.
 #   - the series applies in order to the pristine tree (build-kernel.sh did
 #     that with git am) and every patch passes checkpatch.pl --strict;
+#   - with QEMU_SRC (make check-qemu: Debian's QEMU source), the QEMU
+#     patches (tools/qemu/*.patch) pass QEMU's own scripts/checkpatch.pl;
 #   - every file the series adds is the same as its source in this
 #     repository (tools/export-series.sh --check);
 #   - the Rust is rustfmt-clean, and the modules (the provider and the
@@ -17,6 +19,7 @@ top=$(dirname "$here")
 . "$here/versions.mk"
 . "$here/lib.sh"
 dir=$1
+qemu_src=${2:-}
 src=$dir/linux
 fail=0
 
@@ -54,6 +57,17 @@ if [ -s "$tmp/report" ]; then
 	fail=1
 fi
 echo "checkpatch --strict: ${#patches[@]} patches checked"
+if [ -n "$qemu_src" ]; then
+	qpatches=("$top"/tools/qemu/*.patch)
+	for p in "${qpatches[@]}"; do
+		if ! (cd "$qemu_src" && scripts/checkpatch.pl "$p" >"$tmp/qemu-checkpatch" 2>&1); then
+			echo "QEMU checkpatch: $(basename "$p"):"
+			sed 's/^/  /' "$tmp/qemu-checkpatch"
+			fail=1
+		fi
+	done
+	echo "QEMU checkpatch: ${#qpatches[@]} patches checked"
+fi
 added=$(git -C "$src" diff --name-only --diff-filter=A pristine HEAD)
 for f in $added; do
 	if ! (cd "$src" && scripts/get_maintainer.pl --no-git --no-git-fallback --no-rolestats \

@@ -2,29 +2,38 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # The initramfs piece of the nested-qemu test, built once per key:
-#   mknested.sh GEN_INIT_CPIO     prints the path of the piece (a cpio.gz)
+#   mknested.sh GEN_INIT_CPIO [QEMU]   prints the path of the piece (a cpio.gz)
 # The piece holds the nested guest (tools/nested/payload.elf, a multiboot
 # kernel built with clang-19 and ld.lld-19) and Debian's unmodified
 # qemu-system-x86_64 with every library ldd lists and the firmware a
-# `-machine pc -kernel` boot reads, at the paths Debian installs them to.
+# `-machine pc` or `-machine q35` boot with -kernel reads, at the paths
+# Debian installs them to.  With QEMU (make check-qemu: the patched build
+# of tools/build-qemu.sh), that binary too, as
+# /opt/kcp-qemu/bin/qemu-system-x86_64, with its libraries; it reads
+# Debian's firmware (its --firmwarepath).
 # The kernel unpacks it over the main initramfs (concatenated archives).
 # The key hashes the payload's sources, this script, the QEMU package
-# version, the toolchain's versions and the libraries QEMU resolves to.
+# version, the toolchain's versions, the binaries and the libraries they
+# resolve to.
 
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/versions.mk"
 . "$here/lib.sh"
 gen_init_cpio=$1
+patched=${2:-}
 
 qemu=/usr/bin/qemu-system-x86_64
-# What `-machine pc -nodefaults -vga none -kernel ELF` opens besides
+patched_path=/opt/kcp-qemu/bin/qemu-system-x86_64
+# What `-machine pc|q35 -nodefaults -vga none -kernel ELF` opens besides
 # libraries (strace): SeaBIOS, the vapic and multiboot option ROMs.
 firmware=(/usr/share/seabios/bios-256k.bin /usr/share/qemu/kvmvapic.bin
 	/usr/share/qemu/multiboot_dma.bin /usr/share/qemu/linuxboot_dma.bin)
 
-# "soname path" for every library the dynamic loader resolves, loader too.
-libs=$(ldd "$qemu" | awk '$2 == "=>" && $3 ~ /^\// { print $1, $3 } $1 ~ /^\/.*ld-linux/ { print $1, $1 }')
+# "soname path" for every library the dynamic loader resolves, loader too,
+# for both binaries.
+libs=$(for b in "$qemu" ${patched:+"$patched"}; do ldd "$b"; done |
+	awk '$2 == "=>" && $3 ~ /^\// { print $1, $3 } $1 ~ /^\/.*ld-linux/ { print $1, $1 }' | sort -u)
 [ -n "$libs" ] || die "ldd $qemu listed no libraries"
 
 key=$({
@@ -33,7 +42,7 @@ key=$({
 	clang-19 --version | head -1
 	ld.lld-19 --version
 	echo "$libs"
-	sha256sum "$qemu" "${firmware[@]}"
+	sha256sum "$qemu" "${firmware[@]}" ${patched:+"$patched"}
 } | sha256sum | cut -c1-16)
 dir=$KCP_CACHE/nested/$key
 if [ -e "$dir/nested.cpio.gz" ]; then
@@ -57,6 +66,12 @@ list=$dir/cpio.list
 		echo "dir $d 755 0 0"
 	done
 	echo "file $qemu $qemu 755 0 0"
+	if [ -n "$patched" ]; then
+		for d in /opt /opt/kcp-qemu /opt/kcp-qemu/bin; do
+			echo "dir $d 755 0 0"
+		done
+		echo "file $patched_path $patched 755 0 0"
+	fi
 	echo "file /tests/nested-payload.elf $dir/payload.elf 644 0 0"
 	for f in "${firmware[@]}"; do
 		echo "file $f $(readlink -f "$f") 644 0 0"

@@ -10,6 +10,8 @@
 #   tools/setup.sh --bench    instead, the Python venv of make bench's
 #                             report (matplotlib), in $KCP_CACHE/toolchain;
 #                             with --check, only check it
+#   tools/setup.sh --qemu     also the build dependencies of the patched
+#                             QEMU of make check-qemu (tools/build-qemu.sh)
 #
 # Every version is in tools/versions.mk.  The packages come from bookworm
 # and bookworm-security, at the pinned versions; QEMU and its SeaBIOS alone
@@ -28,11 +30,13 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 check_only=0
 bench=0
+qemu_deps=0
 for arg in "$@"; do
 	case "$arg" in
 	--check) check_only=1 ;;
 	--bench) bench=1 ;;
-	*) die "usage: setup.sh [--check] [--bench]" ;;
+	--qemu) qemu_deps=1 ;;
+	*) die "usage: setup.sh [--check] [--bench | --qemu]" ;;
 	esac
 done
 
@@ -151,6 +155,13 @@ bpo=(
 	"qemu-system-data=$QEMU_VERSION"
 	"seabios=$SEABIOS_VERSION"
 )
+# make check-qemu builds QEMU (tools/build-qemu.sh): meson and pycotap
+# from bookworm-backports, the rest from bookworm (glib's -dev package
+# pulls the matching libglib2.0-0 point release, a bookworm update).
+if [ $qemu_deps = 1 ]; then
+	pinned+=("ninja-build=$QEMU_NINJA_VERSION" "libglib2.0-dev=$QEMU_GLIB_VERSION" zlib1g-dev pkgconf)
+	bpo+=("meson=$QEMU_MESON_VERSION" "python3-pycotap=$QEMU_PYCOTAP_VERSION")
+fi
 # The system's own C compiler, libc, perl, xz, CA certificates (for
 # crates.io) and python3: any version, usually there already.
 base=(gcc libc6-dev perl xz-utils ca-certificates python3)

@@ -16,7 +16,8 @@
 # JOBS is a comma-separated list of the jobs that run a test: check (the
 # test kernel of make check, with the Rust provider), c (the same series
 # configured without it, also part of make check), run (make run, the main
-# job) and pristine (make check-pristine, the unpatched tree).  A KUnit
+# job), pristine (make check-pristine, the unpatched tree) and qemu (make
+# check-qemu: the test kernel, with the patched QEMU of tools/qemu/).  A KUnit
 # suite, which the kernel runs at boot, has "-" as TIMEOUT and COMMAND.
 #
 # Every call checks the whole registry first: a malformed line is an error.
@@ -26,7 +27,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 registry=${KCP_TESTS_LIST:-$here/tests.list}
-JOBS="check c run pristine"
+JOBS="check c run pristine qemu"
 
 die() {
 	echo "error: $*" >&2

@@ -44,3 +44,19 @@ NUMPY_VERSION=2.1.3
 # make bench's kernels: clang of the same LLVM as rustc-web (bookworm-security),
 # so that the C helpers are inlined into Rust code.
 LLVM22_VERSION=1:22.1.8-1~deb12u1
+# make check-qemu: QEMU_VERSION rebuilt from Debian's source package with
+# tools/qemu/*.patch (tools/fetch-qemu.sh, tools/build-qemu.sh).  The
+# sha256 of the package's files, as bookworm-backports' signed Sources
+# index lists them.
+QEMU_SRC_SUITE=bookworm-backports
+QEMU_DSC_SHA256=a9eec32b6ddeda8f7e3472b3e9662358a0a764fb2ba9551a8c158c012072bc96
+QEMU_ORIG_SHA256=0901da33844a331bf8b3602b9c1fbd178e60b737c8e3ade678255bd090c9b9f1
+QEMU_DEBIAN_SHA256=dd04c78b36212c1b463595028c234e8c18241ef25923e7a135671f76d8ec5547
+# Its build dependencies (tools/setup.sh --qemu): bookworm, and meson from
+# bookworm-backports (QEMU 10 needs meson >= 1.5; bookworm has 1.0.1).
+QEMU_MESON_VERSION=1.7.0-1~bpo12+1
+QEMU_NINJA_VERSION=1.11.1-2~deb12u1
+QEMU_GLIB_VERSION=2.74.6-2+deb12u9
+# configure wants pycotap (functional tests); Debian's packaging patches it
+# out, which the orig tarball alone does not: bookworm-backports has it.
+QEMU_PYCOTAP_VERSION=1.3.1-2~bpo12+1

@@ -11,6 +11,10 @@
 #   workbench.sh pristine [TEST,...]
 #                                   the selftests against the unpatched tree
 #                                   (job "pristine", make check-pristine)
+#   workbench.sh qemu [TEST,...]    build the patched QEMU of tools/qemu/ and
+#                                   run the nested-qemu tests with it and
+#                                   with Debian's, on pc and q35 (job
+#                                   "qemu", make check-qemu)
 #   workbench.sh run                the main job
 #   workbench.sh shell              boot to a shell in the guest
 #   workbench.sh kdir               build the kernel, print its O= directory
@@ -31,12 +35,18 @@ tests=${2:-}
 case "$job" in
 check) jobs=(check c) ;;
 pristine) jobs=(pristine) ;;
+qemu) jobs=(qemu) ;;
 run | shell) jobs=(run) ;;
 kdir) jobs=(); exec 3>&1 1>&2 ;;
-*) die "usage: workbench.sh check [TEST,...] | pristine [TEST,...] | run | shell | kdir" ;;
+*) die "usage: workbench.sh check [TEST,...] | pristine [TEST,...] | qemu [TEST,...] | run | shell | kdir" ;;
 esac
-[ -z "$tests" ] || [ "$job" = check ] || [ "$job" = pristine ] ||
-	die "only make check and make check-pristine take T="
+case "$job" in
+check | pristine | qemu) ;;
+*) [ -z "$tests" ] || die "only make check, check-pristine and check-qemu take T=" ;;
+esac
+# What the guest's /init runs: the qemu job's tests as a check.
+guest_job=$job
+[ "$job" = qemu ] && guest_job=check
 
 # The selection first: a name that matches no test fails here, in
 # seconds, before anything is installed or built.
@@ -56,8 +66,10 @@ wanted() {
 	[ -z "$tests" ] || grep -qv ' - -$' <<<"${selection[$1]}"
 }
 
+setup_args=()
+[ "$job" = qemu ] && setup_args=(--qemu)
 step "toolchain (tools/setup.sh)"
-"$here/setup.sh" --check >/dev/null 2>&1 || "$here/setup.sh"
+"$here/setup.sh" --check "${setup_args[@]}" >/dev/null 2>&1 || "$here/setup.sh" "${setup_args[@]}"
 
 if [ "$job" = check ]; then
 	step "the workbench's own tests (make test-tools)"
@@ -95,9 +107,20 @@ if [ "$job" = check ] && wanted c; then
 	KCP_OUT=out-c KCP_CONFIG="$here/kvm-test.config $here/kvm-test-c.config" \
 		"$here/build-kernel.sh" >/dev/null
 fi
-if [ "$job" = check ]; then
-	step "lint (tools/lint.sh)"
-	"$here/lint.sh" "$dir"
+# make check-qemu: the patched QEMU, built from Debian's source.
+patched_qemu=
+if [ "$job" = qemu ]; then
+	step "the patched QEMU (tools/build-qemu.sh)"
+	patched_qemu=$("$here/build-qemu.sh" | tail -1)/qemu-system-x86_64
+fi
+# The lint runs beside the builds of the programs; its report comes before
+# the guests boot, which a failed lint stops.
+lint_pid=
+if [ "$job" = check ] || [ "$job" = qemu ]; then
+	step "lint (tools/lint.sh), in the background"
+	lint_log=$dir/lint.log
+	"$here/lint.sh" "$dir" ${patched_qemu:+"$("$here/fetch-qemu.sh" | tail -1)"} >"$lint_log" 2>&1 &
+	lint_pid=$!
 fi
 
 # modules OUT STAGE: the kernel's modules, installed as a system has them,
@@ -173,7 +196,7 @@ stage() {
 	rm -rf "$s"
 	mkdir -p "$s/lib/modules" "$s/tests"
 	modules "$o" "$s"
-	if [ "$kind" = check ]; then
+	if [ "$kind" = check ] || [ "$kind" = qemu ]; then
 		mkdir -p "$s/lib/modules/extra" "$s/lib/modules/faulty"
 		module_build provider "$top"
 		llvm-strip-19 --strip-debug -o "$s/lib/modules/extra/kvm_coalesced_pio.ko" "$ko"
@@ -207,11 +230,12 @@ stage() {
 # initramfs KIND STAGE OUTPUT
 initramfs() {
 	"$here/mkinitramfs.sh" "$out" "$2" "$3"
-	if [ "$1" = check ] || [ "$1" = run ]; then
+	if [ "$1" = check ] || [ "$1" = run ] || [ "$1" = qemu ]; then
 		# Debian's QEMU, its libraries and firmware, and the nested guest
-		# of the nested_qemu test: a piece of its own, built once per key,
-		# unpacked over the main archive.
-		nested=$("$here/mknested.sh" "$out/usr/gen_init_cpio" | tail -1)
+		# of the nested_qemu test (and for make check-qemu the patched
+		# QEMU): a piece of its own, built once per key, unpacked over the
+		# main archive.
+		nested=$("$here/mknested.sh" "$out/usr/gen_init_cpio" ${patched_qemu:+"$patched_qemu"} | tail -1)
 		cat "$nested" >>"$3"
 		echo "initramfs for $1: $(du -h "$3" | cut -f1), of which $(du -h "$nested" | cut -f1) the nested-qemu piece"
 	else
@@ -226,7 +250,7 @@ mkdir -p "$logdir"
 boot() {
 	local kind=$1 o=$2 initrd=$3 console append qpid prc qrc
 	console=$logdir/$kind-$(date +%Y%m%d-%H%M%S).log
-	append="console=ttyS0 panic=-1 kcp.job=$job"
+	append="console=ttyS0 panic=-1 kcp.job=$guest_job"
 	if [ "$job" = run ]; then
 		# The main job's figures: with -icount shift=0 the guest's TSC
 		# counts the instructions QEMU executes (one vCPU), so the demo's
@@ -273,6 +297,16 @@ boot() {
 	return "$prc"
 }
 
+if [ -n "$lint_pid" ]; then
+	step "lint (tools/lint.sh): the report"
+	if wait "$lint_pid"; then
+		cat "$lint_log"
+	else
+		cat "$lint_log"
+		die "lint failed (the report above, also in $lint_log)"
+	fi
+fi
+
 # Stage every kernel's guest, then boot them: the C one (job c) in the
 # background, beside the test kernel's, each on one TCG thread.
 kinds=()
@@ -290,16 +324,16 @@ done
 status=0
 ran=()
 bg=
+if [ ${#kinds[@]} -gt 1 ] && [[ " ${kinds[*]} " == *" c "* ]]; then
+	bg_out=$dir/boot-c.out
+	step "the c guest boots in the background (its report follows the check guest's)"
+	boot c "$dir/out-c" "$dir/initramfs-c.cpio.gz" >"$bg_out" 2>&1 &
+	bg=$!
+fi
 for kind in "${kinds[@]}"; do
 	o=$out
 	[ "$kind" = c ] && o=$dir/out-c
-	if [ "$kind" = c ] && [ ${#kinds[@]} -gt 1 ]; then
-		bg_out=$dir/boot-c.out
-		step "the c guest boots in the background (its report follows the check guest's)"
-		boot c "$o" "$dir/initramfs-c.cpio.gz" >"$bg_out" 2>&1 &
-		bg=$!
-		continue
-	fi
+	[ "$kind" = c ] && [ -n "$bg" ] && continue
 	if boot "$kind" "$o" "$dir/initramfs-$kind.cpio.gz"; then
 		ran+=("$kind: passed")
 	else

@@ -16,8 +16,12 @@
  * configuration mechanism probe.  Its RTC read and PCI scan (with their lines) run
  * between two marker writes to unassigned memory, MMIO exits; "window"
  * counts the port accesses between them.  Then the payload waits for a
- * byte on COM1 and powers off through the PIIX4 PM's PM1a control
- * register (ACPI S5): QEMU exits with status 0.
+ * byte on COM1: on 'r' it resets through the reset control register at
+ * 0xcf9 (PIIX3 RCR, ICH9 RST_CNT), which QEMU must do before the payload
+ * runs another instruction (with -no-reboot QEMU then exits, status 0);
+ * on any other byte it powers off through the PM1a control register of
+ * the PIIX4 PM (pc) or the ICH9 LPC's ACPI block (q35), ACPI S5: QEMU
+ * exits with status 0.
  *
  * Every RTC field access is OUT 0x70 then IN 0x71, every config space
  * access OUTL 0xcf8 then INL 0xcfc, as real firmware and kernels do.
@@ -285,7 +289,10 @@ static u32 pci_read(u32 bus, u32 dev, u32 fn, u32 reg)
 	return inl(0xcfc);
 }
 
-/* Scans bus 0, every device and function; returns the PM I/O base. */
+/*
+ * Scans bus 0, every device and function; returns the ACPI PM I/O base,
+ * read from the PIIX4 PM (pc) or the ICH9 LPC bridge (q35).
+ */
 static u32 pci_scan(void)
 {
 	u32 dev, fn, id, class, found = 0, pmbase = 0;
@@ -312,6 +319,10 @@ static u32 pci_scan(void)
 			if (id == 0x71138086 &&
 			    (pci_read(0, dev, fn, 0x80) & 1))
 				pmbase = pci_read(0, dev, fn, 0x40) & 0xffc0;
+			/* ICH9 LPC: PMBASE at 0x40, enabled by ACPI_CNTL bit 7. */
+			if (id == 0x29188086 &&
+			    (pci_read(0, dev, fn, 0x44) & 0x80))
+				pmbase = pci_read(0, dev, fn, 0x40) & 0xff80;
 		}
 	}
 	ser_puts("pci functions ");
@@ -367,6 +378,31 @@ static void delay(void)
 }
 
 /*
+ * Reset through the reset control register at 0xcf9, as Linux's
+ * BOOT_CF9_FORCE does: SYS_RST (bit 1) first, then SYS_RST | RST_CPU (bit
+ * 2), on whose write PIIX3 and ICH9 reset the machine.  QEMU must reset
+ * before this vCPU runs another instruction: every instruction after that
+ * write is an OUT to port 0x80 (QEMU's "ioport80", an exit each) or the
+ * jump between them, so QEMU's trace shows any that ran.  If the reset
+ * never comes, the payload says so.
+ */
+static void reset_cf9(void)
+{
+	u32 i, n = 1000;
+
+	ser_puts("reset\n");
+	outb(0xcf9, 0x02);
+	__asm__ volatile("outb %%al, %%dx\n"	/* 0xcf9 */
+			 "1:	outb %%al, $0x80\n"
+			 "	dec %%ecx\n"
+			 "	jnz 1b\n"
+			 : "+c"(n) : "a"(0x06), "d"(0xcf9) : "memory");
+	for (i = 0; i < 100; i++)
+		delay();
+	ser_puts("reset failed\n");
+}
+
+/*
  * A write to unassigned memory in the PCI hole: an MMIO exit to QEMU (reason
  * KVM_EXIT_MMIO in QEMU's kvm_run_exit trace) that marks where the window
  * of the payload's work begins and ends.
@@ -417,7 +453,8 @@ void main(void)
 	/* Wait for the host's byte (COM1 LSR bit 0: data ready). */
 	while (!(inb(COM1 + 5) & 1))
 		delay();
-	inb(COM1);
+	if (inb(COM1) == 'r')
+		reset_cf9();
 	ser_puts("poweroff\n");
 	if (pmbase)
 		outw(pmbase + 4, 1 << 13);	/* PM1a_CNT: SLP_EN, SLP_TYP 0 */

@@ -428,10 +428,11 @@ TEST_F(cpio, unregister)
 
 /*
  * pio must be 0 or 1, or 1 | KVM_COALESCED_PIO_EXACT where KVM has it
- * (EINVAL otherwise, for both ioctls), and a refused zone changes nothing.  Any other pio zone is taken, as KVM's C implementation
- * always took it: empty, overlapping, reaching past port 0xffff or wrapping
- * past 2^64; what matters is which writes the zones then contain
- * (zone_layouts).  Zones are taken until the PIO bus is full (ENOSPC).
+ * (EINVAL otherwise, for both ioctls), and a refused zone changes nothing.
+ * Any other pio zone is taken, as KVM's C implementation always took it:
+ * empty, overlapping, reaching past port 0xffff or wrapping past 2^64; what
+ * matters is which writes the zones then contain (zone_layouts).  Zones are
+ * taken until the PIO bus is full (ENOSPC).
  */
 static void guest_rtc_index(void)
 {
