@@ -72,10 +72,20 @@ if [ "$outname" != out ] && [ ! -e "$out/.config" ] && [ -e "$dir/out/.config" ]
 fi
 mkdir -p "$dir" "$out"
 
+# Up to date: same inputs, and the tree is still the series as it was built
+# (an interrupted make series-check can leave it at an earlier patch).
+treefile=$dir/tree
+tree_now() {
+	[ -z "$(git -C "$src" status --porcelain --untracked-files=no 2>/dev/null)" ] &&
+		git -C "$src" rev-parse -q --verify 'HEAD^{tree}' 2>/dev/null
+}
 if [ -e "$out/arch/x86/boot/bzImage" ] && [ "$(cat "$keyfile" 2>/dev/null)" = "$key" ]; then
-	step "kernel up to date ($dir)" >&2
-	echo "$dir"
-	exit 0
+	if [ "$(tree_now)" = "$(cat "$treefile" 2>/dev/null)" ]; then
+		step "kernel up to date ($dir)" >&2
+		echo "$dir"
+		exit 0
+	fi
+	step "$src is not the series it was built from (an interrupted series-check?): re-apply it" >&2
 fi
 
 git_k() {
@@ -130,6 +140,7 @@ if [ ${#patches[@]} != 0 ]; then
 	git_k am -q --whitespace=error-all "${patches[@]}" ||
 		die "the series does not apply to the pristine tree (see git -C $src am --show-current-patch)"
 fi
+git_k rev-parse 'HEAD^{tree}' >"$treefile"
 changed=$(git_k diff --name-only "$old_head" HEAD)
 while read -r t f; do
 	grep -qxF "$f" <<<"$changed" || touch -d "@$t" "$src/$f"

@@ -6,7 +6,7 @@
 # ($KCP_CACHE/matrix/<name>), from tinyconfig plus tools/matrix/<name>.config,
 # with the pinned toolchain (LLVM=-19, Debian's rustc), cross-compiled for
 # the other architectures that have both Rust and KVM.  Each build covers
-# virt/kvm, the bindings and kernel::kvm with W=1 (and vmlinux where the
+# virt/kvm, the bindings and kernel::kvm with W=1 CLIPPY=1 (and vmlinux where the
 # configuration links the provider into it), and fails on any warning in
 # them.  Prints a table: configuration, result, time.
 #
@@ -68,7 +68,7 @@ for name in "${names[@]}"; do
 	fi
 	if [ "$result" = passed ]; then
 		# shellcheck disable=SC2086
-		if ! kmake W=1 -j"$(nproc)" $targets >>"$log" 2>&1; then
+		if ! kmake W=1 CLIPPY=1 -j"$(nproc)" $targets >>"$log" 2>&1; then
 			result="FAILED (build)"
 		elif grep -E -q '(warning|error)(\[[A-Za-z0-9_]+\])?:' "$log"; then
 			result="FAILED (warnings)"

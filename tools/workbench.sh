@@ -22,7 +22,9 @@
 #
 # The tests are those of tools/tests.list (tools/tests.sh reads it).
 # Environment: KCP_CACHE (build cache, default ~/.cache/kvm-coalesced-pio),
-# KCP_TIMEOUT (seconds each guest may run, default 1500).
+# KCP_TIMEOUT (seconds each guest may run, default 1500), KCP_TCG (QEMU's
+# TCG threading of the test VM: single, the default, or multi),
+# KCP_TESTS_LIST (another test registry, for a test run many times).
 
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -210,7 +212,7 @@ stage() {
 	for f in "$here"/guest/*; do
 		case "$f" in
 		*/init) ;;
-		*.c) cc -static -O2 -Wall -Werror -I"$out/usr/include" \
+		*.c) cc -static -O2 -Wall -Werror -I"$khdr" \
 			-o "$s/tests/$(basename "$f" .c)" "$f" ;;
 		*) if [ -x "$f" ]; then cp "$f" "$s/tests/"; fi ;;
 		esac
@@ -263,8 +265,8 @@ boot() {
 	else
 		# One TCG thread for both vCPUs: with multi-threaded TCG, nested
 		# guests under the emulated SVM triple-faulted now and then
-		# (Documentation/design.md).
-		accel=(-accel "tcg,thread=single" -smp 2 -cpu max)
+		# (Documentation/design.md); KCP_TCG=multi to chase that.
+		accel=(-accel "tcg,thread=${KCP_TCG:-single}" -smp 2 -cpu max)
 	fi
 	qemu=(qemu-system-x86_64 "${accel[@]}" -m 2G
 		-display none -no-reboot -nic none
