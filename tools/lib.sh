@@ -41,13 +41,18 @@ kcp_llvm() {
 	echo "${KCP_LLVM:-19}"
 }
 
-# The make variables every kernel build (in-tree or M=) needs here.
+# The make variables every kernel build (in-tree or M=) needs here: the
+# pinned toolchain.  bindgen
+# loads the libclang of LIBCLANG_PATH (a command-line variable, so make
+# exports it), the one of the chosen clang: without it, it takes the
+# newest installed, clang 22's once make bench installed it.
 kmake_vars() {
 	echo LLVM=-"$(kcp_llvm)" RUSTC=/usr/bin/rustc HOSTRUSTC=/usr/bin/rustc \
 		RUSTDOC=/usr/bin/rustdoc RUSTFMT=/usr/bin/rustfmt \
 		CLIPPY_DRIVER=/usr/bin/clippy-driver \
 		RUST_LIB_SRC=/usr/src/rustc-${RUSTC_WEB_VERSION%%+*}/library \
-		BINDGEN="$(bindgen_path)"
+		BINDGEN="$(bindgen_path)" \
+		LIBCLANG_PATH=/usr/lib/llvm-"$(kcp_llvm)"/lib
 }
 
 # The toolchain that a kernel build depends on, for the cache keys.

@@ -189,16 +189,16 @@ impl<'a> CoalescedRing<'a> {
                 .add(last as usize)
         };
         // SAFETY: `slot` is inside the ring, which is valid for writes by the type invariant, and
-        // the lock is held. Userspace may read and write the page at any time, hence volatile
-        // writes, of each field in place as the C code does.
+        // the lock is held. Every field is written through a pointer aligned for its type: `slot`
+        // is aligned for an entry, and `data`, `DATA_LEN` bytes at an offset aligned for `u64`,
+        // for a `u64` (asserted at the top of this file). Userspace may read and write the page
+        // at any time, hence volatile writes, of each field in place as the C code does.
         unsafe {
             ptr::write_volatile(&raw mut (*slot).phys_addr, addr);
             // CAST: `data.len() <= DATA_LEN`, checked above.
             ptr::write_volatile(&raw mut (*slot).len, data.len() as u32);
             ptr::write_volatile(&raw mut (*slot).__bindgen_anon_1.pio, u32::from(pio));
-            // `data` is `DATA_LEN` bytes at an offset aligned for `u64` in an entry aligned
-            // for `u64` (both asserted at the top of this file): one aligned `u64` store, which
-            // the volatile write of a byte array is not.
+            // One store of the data, which the volatile write of a byte array is not.
             ptr::write_volatile((&raw mut (*slot).data).cast::<u64>(), word.to_le());
         }
 
