@@ -252,7 +252,14 @@ mkdir -p "$logdir"
 boot() {
 	local kind=$1 o=$2 initrd=$3 console append qpid prc qrc
 	console=$logdir/$kind-$(date +%Y%m%d-%H%M%S).log
-	append="console=ttyS0 panic=-1 kcp.job=$guest_job"
+	# no5lvl: four-level paging.  With five (QEMU's -cpu max has LA57),
+	# KASAN reported a wild access in an interrupt now and then at boot:
+	# identify_cpu() clears the boot CPU's capabilities before it reads
+	# them again, pgtable_l5_enabled() reads LA57 from there until the
+	# alternatives are patched, so for that moment KASAN takes a direct-map
+	# address (0xff11...) for one without shadow.  An upstream race, in
+	# either configuration; the tests need no five-level paging.
+	append="console=ttyS0 panic=-1 no5lvl kcp.job=$guest_job"
 	if [ "$job" = run ]; then
 		# The main job's figures: with -icount shift=0 the guest's TSC
 		# counts the instructions QEMU executes (one vCPU), so the demo's
