@@ -29,22 +29,10 @@ verify() {
 
 if [ ! -e "$deb" ] || ! verify "$deb" 2>/dev/null; then
 	step "download $KERNEL_DEB_PKG $KERNEL_DEB_VERSION ($KERNEL_DEB_SUITE)" >&2
-	apt_dir=$dl/apt
-	mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial"
-	cat >"$apt_dir/sources.list" <<EOS
-deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian $KERNEL_DEB_SUITE main
-EOS
-	apt_opts=(
-		-o "Dir::Etc::SourceList=$apt_dir/sources.list"
-		-o "Dir::Etc::SourceParts=/dev/null"
-		-o "Dir::State::Lists=$apt_dir/lists"
-		-o "Dir::Cache=$apt_dir/cache"
-		-o "Dir::State::status=/dev/null"
-		-o "APT::Get::List-Cleanup=0"
-		-o "APT::Sandbox::User=root"
-	)
-	apt-get -qq "${apt_opts[@]}" update >&2
-	(cd "$dl" && apt-get -qq "${apt_opts[@]}" download \
+	private_apt "$dl/apt" \
+		"deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian $KERNEL_DEB_SUITE main"
+	# shellcheck disable=SC2154 # private_apt_opts: set by private_apt (lib.sh)
+	(cd "$dl" && apt-get -qq "${private_apt_opts[@]}" download \
 		"$KERNEL_DEB_PKG=$KERNEL_DEB_VERSION" >&2)
 	verify "$deb" || die "sha256 mismatch for $deb (expected $KERNEL_DEB_SHA256)"
 fi

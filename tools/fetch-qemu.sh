@@ -45,25 +45,13 @@ verify() {
 if ! verify "$orig" "$QEMU_ORIG_SHA256" || ! verify "$dsc" "$QEMU_DSC_SHA256" ||
 	! verify "$debian" "$QEMU_DEBIAN_SHA256"; then
 	step "download qemu $QEMU_VERSION source ($QEMU_SRC_SUITE)" >&2
-	apt_dir=$dl/apt
-	mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial"
-	cat >"$apt_dir/sources.list" <<EOS
-deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian $QEMU_SRC_SUITE main
-EOS
-	apt_opts=(
-		-o "Dir::Etc::SourceList=$apt_dir/sources.list"
-		-o "Dir::Etc::SourceParts=/dev/null"
-		-o "Dir::State::Lists=$apt_dir/lists"
-		-o "Dir::Cache=$apt_dir/cache"
-		-o "Dir::State::status=/dev/null"
-		-o "APT::Get::List-Cleanup=0"
-		-o "APT::Sandbox::User=root"
-	)
-	apt-get -qq "${apt_opts[@]}" update >&2
+	private_apt "$dl/apt" \
+		"deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian $QEMU_SRC_SUITE main"
 	# apt checks each file against the signed index and keeps what it
 	# got; a file the mirror does not serve fails the command, not the
 	# others.
-	(cd "$dl" && apt-get -qq "${apt_opts[@]}" source --download-only \
+	# shellcheck disable=SC2154 # private_apt_opts: set by private_apt (lib.sh)
+	(cd "$dl" && apt-get -qq "${private_apt_opts[@]}" source --download-only \
 		"qemu=$QEMU_VERSION" >&2) || true
 fi
 verify "$orig" "$QEMU_ORIG_SHA256" ||

@@ -101,3 +101,22 @@ series_kernel_path() {
 	*) echo "$1" ;;
 	esac
 }
+
+# private_apt DIR LINE: an apt state of its own in DIR, with LINE as its
+# only source (a deb or deb-src line), brought up to date; the system's
+# sources, lists and package status are left alone.  Sets the array
+# private_apt_opts, the options that make apt-get use that state.
+private_apt() {
+	mkdir -p "$1/lists/partial" "$1/cache/archives/partial"
+	printf '%s\n' "$2" >"$1/sources.list"
+	private_apt_opts=(
+		-o "Dir::Etc::SourceList=$1/sources.list"
+		-o "Dir::Etc::SourceParts=/dev/null"
+		-o "Dir::State::Lists=$1/lists"
+		-o "Dir::Cache=$1/cache"
+		-o "Dir::State::status=/dev/null"
+		-o "APT::Get::List-Cleanup=0"
+		-o "APT::Sandbox::User=root"
+	)
+	apt-get -qq "${private_apt_opts[@]}" update >&2
+}
