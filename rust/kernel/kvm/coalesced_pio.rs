@@ -136,7 +136,7 @@ impl<T: Provider> Adapter<T> {
     ) -> c_int {
         // SAFETY: Guaranteed by the caller.
         let kvm = unsafe { Self::slots_locked(kvm) };
-        // SAFETY: `zone` is valid for reads.
+        // SAFETY: The caller guarantees that `zone` is valid for reads.
         let zone = unsafe { Zone::from_raw(zone) };
 
         from_result(|| {
@@ -164,7 +164,7 @@ impl<T: Provider> Adapter<T> {
     ) -> c_int {
         // SAFETY: Guaranteed by the caller.
         let kvm = unsafe { Self::slots_locked(kvm) };
-        // SAFETY: `zone` is valid for reads.
+        // SAFETY: The caller guarantees that `zone` is valid for reads.
         let zone = unsafe { Zone::from_raw(zone) };
 
         let data = kvm.coalesced_pio_data();

@@ -60,9 +60,10 @@ pub enum AppendError {
 ///
 /// # Invariants
 ///
-/// - `ring` points to a `struct kvm_coalesced_mmio_ring` with room for [`MAX`] entries, valid for
-///   reads and writes during `'a`, which userspace may change at any time.
-/// - `stats` points to a `struct kvm_vm_stat_generic` valid for reads and writes during `'a`.
+/// - `ring` points to a `struct kvm_coalesced_mmio_ring` with room for [`MAX`] entries, aligned
+///   and valid for reads and writes during `'a`, which userspace may change at any time.
+/// - `stats` points to a `struct kvm_vm_stat_generic`, aligned and valid for reads and writes
+///   during `'a`.
 /// - Kernel code writes to the ring and increments the counters of coalesced PIO in `stats` only
 ///   with `lock` held (KVM's statistics code may read the counters and reset them to 0 at any
 ///   time).
@@ -80,9 +81,9 @@ impl<'a> CoalescedRing<'a> {
     /// # Safety
     ///
     /// - `ring` must point to a `struct kvm_coalesced_mmio_ring` with room for [`MAX`] entries,
-    ///   valid for reads and writes during `'a`.
-    /// - `stats` must point to a `struct kvm_vm_stat_generic` valid for reads and writes during
-    ///   `'a`.
+    ///   aligned and valid for reads and writes during `'a`.
+    /// - `stats` must point to a `struct kvm_vm_stat_generic`, aligned and valid for reads and
+    ///   writes during `'a`.
     /// - Kernel code must write to the ring and to the counters of coalesced PIO in `stats` only
     ///   with `lock` held during `'a`.
     #[inline]
@@ -107,8 +108,10 @@ impl<'a> CoalescedRing<'a> {
     /// `counter` must point to a counter of coalesced PIO in `stats`, and the lock must be held.
     #[inline]
     unsafe fn count(counter: *mut u64) {
-        // SAFETY: `counter` is valid by the type invariant. Every increment holds the lock, so the
-        // load and the store below do not race with another increment. KVM's statistics code
+        // SAFETY: The caller guarantees that `counter` is a counter in the `stats` of a
+        // `CoalescedRing`, so it is valid and aligned for a `u64` by that type's invariant, and
+        // that the lock is held: every increment holds it, so the load and the store below do
+        // not race with another increment. KVM's statistics code
         // reads the counter without the lock (`KVM_GET_STATS_FD`, debugfs) and resets it through
         // debugfs, with plain accesses, as for every statistic: those races are the ones KVM
         // accepts for statistics (a reader sees the old or the new value, a reset can be lost),
