@@ -4,8 +4,10 @@
 //!
 //! A guest write to a port inside a coalesced PIO zone is appended to the VM's coalesced I/O ring
 //! instead of exiting to userspace, which replays it later (QEMU registers zones for the RTC index
-//! port 0x70 and the PCI address port 0xcf8). This is the `pio = 1` half of
-//! `KVM_REGISTER_COALESCED_MMIO`, with the semantics of KVM's C implementation, errors included.
+//! port 0x70 and the PCI address port 0xcf8). This is the pio half of
+//! `KVM_REGISTER_COALESCED_MMIO`, with the semantics of KVM's C implementation, errors and
+//! exact-width zones included. While the module is loaded, the VMs that register their first pio
+//! zone use it instead of KVM's C code, and keep it loaded until they are destroyed.
 //!
 //! Every zone is an I/O device on the VM's port I/O bus. The bus and the VM's list of zones each
 //! hold a reference on the device, so a zone stays valid as long as the list has it, even after

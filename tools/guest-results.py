@@ -33,6 +33,12 @@ RESULT = re.compile(r"^(ok|not ok) (\d+) (\S+)(?:\s+#\s*(.*))?$")
 PLAN = re.compile(r"^1\.\.(\d+)$")
 DONE = "# kcp: done"
 EXPECT = re.compile(r"^# kcp: expect(?: (.*))?$")
+RUNNING = re.compile(r"^# kcp: running (\S+)$")
+# A test's own results, nested under it as kselftest nests them: "# ok 1 x"
+# from a test the guest runs, "# # ok 1 x" from one that run_kselftest.sh
+# runs; the runner's line for the whole binary is not a case.
+CASE = re.compile(r"^#(?: #)*\s(ok|not ok) (\d+) (.*?)(?:\s+#\s*(.*))?$")
+RUNNER_LINE = re.compile(r"selftests: \S+: ")
 
 # Kernel messages that mean something went wrong, whatever the tests said.
 SPLATS = [
@@ -83,6 +89,8 @@ class Result:
         self.done = False
         self.splats = []  # (line number, text)
         self.lines = []
+        self.running = None  # the test whose output this is
+        self.cases = []  # (test, case, "pass" | "fail" | "skip")
 
 
 def is_splat(msg):
@@ -124,9 +132,18 @@ def feed(res, line):
     if m and res.plan is None:
         res.plan = int(m.group(1))
         return line
+    m = RUNNING.match(line)
+    if m:
+        res.running = m.group(1)
+        return line
+    m = CASE.match(line)
+    if m and res.running and not RUNNER_LINE.search(m.group(3)):
+        res.cases.append((res.running, m.group(3), classify(m.group(1), m.group(4))))
+        return line
     m = RESULT.match(line)
     if m:
         res.tests.append((m.group(3), classify(m.group(1), m.group(4)), m.group(4) or ""))
+        res.running = None
     return line
 
 
@@ -170,6 +187,11 @@ def judge(res, log_path, out=sys.stdout, tail=40, expect=None):
         problems.append(f"all {len(selected)} selected tests skipped: nothing was tested")
     for lineno, msg in res.splats[:10]:
         problems.append(f"kernel splat at log line {lineno}: {msg}")
+    # A test that passed with a failed case says less than it seems.
+    verdicts = {t[0]: t[1] for t in res.tests}
+    for test, case, verdict in res.cases:
+        if verdict == "fail" and verdicts.get(test) == "pass":
+            problems.append(f"{test} passed, but its case '{case}' failed")
 
     for name, verdict, note in res.tests:
         print(f"{verdict.upper():4} {name}{'  # ' + note if note else ''}", file=out)
@@ -193,7 +215,12 @@ def judge(res, log_path, out=sys.stdout, tail=40, expect=None):
         if failed == 0:
             failed = 1
     print(f"full console log: {log_path}", file=out)
-    print(f"{passed} passed, {failed} failed, {skipped} skipped", file=out)
+    cases = ""
+    if res.cases:
+        n = {v: sum(1 for c in res.cases if c[2] == v) for v in ("pass", "fail", "skip")}
+        cases = (f" ({len(res.cases)} cases: {n['pass']} passed, {n['fail']} failed,"
+                 f" {n['skip']} skipped)")
+    print(f"{passed} passed, {failed} failed, {skipped} skipped{cases}", file=out)
     return 1 if failed or problems else 0
 
 

@@ -80,7 +80,7 @@ workbench_tree() {
 # shares (rust/kvm_coalesced_pio.rs for virt/kvm/kvm_coalesced_pio.rs).
 SERIES_AUTHOR_NAME="kvm-coalesced-pio developers"
 SERIES_AUTHOR_EMAIL="dev@kvm-coalesced-pio.invalid"
-SERIES_VERSION=2
+SERIES_VERSION=3
 SERIES_SOURCES=(include/kvm virt rust/kernel rust/helpers rust/kvm_coalesced_pio.rs
 	Documentation/virt selftests/kvm)
 

@@ -11,7 +11,9 @@
 #   - the Rust is rustfmt-clean, and the modules (the provider and the
 #     misbehaving one of the tests) contain no unsafe code (workbench.sh
 #     builds them with W=1 CLIPPY=1 and fails on any warning);
-#   - the shell scripts are shellcheck-clean (warnings and errors).
+#   - the shell scripts are shellcheck-clean (warnings and errors);
+#   - patch 1's I/O bus lookup finds exactly the devices that contain an
+#     access, on random buses (tools/bus-lookup/).
 
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -80,6 +82,13 @@ echo "MAINTAINERS: $(wc -w <<<"$added") files added by the series have KVM maint
 
 # The files the series adds are generated from their sources here.
 "$here/export-series.sh" --check "$src" || fail=1
+
+# Patch 1's I/O bus lookup, compiled on the host from the tree's
+# kvm_main.c, against a brute force on random buses.
+if ! "$PYTHON" "$here/bus-lookup/check.py" "$src" 2000; then
+	echo "bus lookup: the lookup of the tree's kvm_main.c is wrong (above)"
+	fail=1
+fi
 
 # The shell scripts: shellcheck, warnings and errors.
 sh_files=("$top"/tools/*.sh "$top"/.ci/run "$top"/selftests/kvm/x86/*.sh)

@@ -4,7 +4,8 @@
 # The initramfs piece of the nested-qemu test, built once per key:
 #   mknested.sh GEN_INIT_CPIO [QEMU]   prints the path of the piece (a cpio.gz)
 # The piece holds the nested guest (tools/nested/payload.elf, a multiboot
-# kernel built with clang-19 and ld.lld-19) and Debian's unmodified
+# kernel built with clang-19 and ld.lld-19), the LD_PRELOAD library that
+# shows QEMU no coalesced PIO (tools/nested/cap-off.c), and Debian's unmodified
 # qemu-system-x86_64 with every library ldd lists and the firmware a
 # `-machine pc` or `-machine q35` boot with -kernel reads, at the paths
 # Debian installs them to.  With QEMU (make check-qemu: the patched build
@@ -37,7 +38,8 @@ libs=$(for b in "$qemu" ${patched:+"$patched"}; do ldd "$b"; done |
 [ -n "$libs" ] || die "ldd $qemu listed no libraries"
 
 key=$({
-	cat "$here/nested/payload.c" "$here/nested/payload.ld" "$0"
+	cat "$here/nested/payload.c" "$here/nested/payload.ld" "$here/nested/cap-off.c" "$0"
+	gcc --version | head -1
 	echo "$QEMU_VERSION $LLVM_VERSION"
 	clang-19 --version | head -1
 	ld.lld-19 --version
@@ -58,6 +60,8 @@ clang-19 --target=i386-unknown-none-elf -march=i686 -ffreestanding -fno-builtin 
 	-c "$here/nested/payload.c" -o "$dir/payload.o"
 ld.lld-19 -m elf_i386 -T "$here/nested/payload.ld" -nostdlib -static --build-id=none \
 	-z max-page-size=4096 -z noexecstack -o "$dir/payload.elf" "$dir/payload.o"
+# QEMU shown no coalesced PIO (the "off" run), against QEMU's own C library.
+gcc -shared -fPIC -O2 -Wall -Werror -o "$dir/cap-off.so" "$here/nested/cap-off.c" -ldl
 
 list=$dir/cpio.list
 {
@@ -73,6 +77,7 @@ list=$dir/cpio.list
 		echo "file $patched_path $patched 755 0 0"
 	fi
 	echo "file /tests/nested-payload.elf $dir/payload.elf 644 0 0"
+	echo "file /tests/cap-off.so $dir/cap-off.so 755 0 0"
 	for f in "${firmware[@]}"; do
 		echo "file $f $(readlink -f "$f") 644 0 0"
 	done

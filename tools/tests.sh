@@ -109,8 +109,9 @@ list)
 	done
 	;;
 select)
+	# NAMES may include tests of other jobs (make check's two kernels):
+	# "check" is what refuses a name that no job has.
 	[ $# -ge 2 ] || die "usage: tests.sh select JOB [NAMES]"
-	[ -z "${3:-}" ] || check_names "$2" "$3"
 	select_tests "$2" "${3:-}"
 	;;
 names)

@@ -22,7 +22,9 @@
 #
 # The tests are those of tools/tests.list (tools/tests.sh reads it).
 # Environment: KCP_CACHE (build cache, default ~/.cache/kvm-coalesced-pio),
-# KCP_TIMEOUT (seconds each guest may run, default 1500), KCP_TCG (QEMU's
+# KCP_TIMEOUT (seconds each guest may run, default 1500), KCP_WATCHDOG
+# (seconds of a silent console after which a guest counts as hung and its
+# registers are dumped, default 300), KCP_TCG (QEMU's
 # TCG threading of the test VM: single, the default, or multi),
 # KCP_TESTS_LIST (another test registry, for a test run many times).
 
@@ -87,8 +89,10 @@ kmake() { make -s $(kmake_vars) "$@"; }
 if [ "$job" = pristine ]; then
 	# The selftests are built with the patched tree's UAPI headers (a
 	# superset): what the pristine kernel lacks, they skip.
-	step "kernel: the series, for its UAPI headers (tools/build-kernel.sh)"
-	khdr=$("$here/build-kernel.sh" | tail -1)/out/usr/include
+	step "kernel: the series, for its UAPI headers and selftest library (tools/build-kernel.sh)"
+	series_dir=$("$here/build-kernel.sh" | tail -1)
+	khdr=$series_dir/out/usr/include
+	ksrc=$series_dir/linux
 	step "kernel: the pristine tree (tools/build-kernel.sh)"
 	dir=$(KCP_SERIES=none KCP_FLAVOR=pristine \
 		KCP_CONFIG="$here/kvm-test.config $here/kvm-test-c.config" \
@@ -100,6 +104,9 @@ fi
 src=$dir/linux
 out=$dir/out
 khdr=${khdr:-$out/usr/include}
+# The repository's selftests build on the series' selftest library (its
+# kvm_util.h helpers), also for the pristine kernel.
+ksrc=${ksrc:-$src}
 if [ "$job" = kdir ]; then
 	echo "$out" >&3
 	exit 0
@@ -159,9 +166,7 @@ step "programs: kselftests, selftests, the guest's tools"
 # The series' selftests, built and installed by the kernel's kselftest
 # Makefile as CI systems do, restricted to the tests of coalesced I/O;
 # static, since the initramfs has no C library.
-ksft_progs="coalesced_io_test coalesced_io_overlap_test x86/coalesced_pio_test
-	x86/coalesced_pio_smp_test x86/coalesced_pio_hardening_test
-	x86/coalesced_pio_stress_test"
+ksft_progs="coalesced_io_test coalesced_io_overlap_test x86/coalesced_pio_test"
 ksft_install=$dir/kselftest-install
 if [ "$job" != pristine ]; then
 	log=$dir/kselftest.log
@@ -186,7 +191,7 @@ fi
 # The repository's selftests (what the series adds, built against any
 # tree) and the demo.
 log=$dir/selftests.log
-if ! make -C "$top/selftests" KSRC="$src" KHDR="$khdr" \
+if ! make -C "$top/selftests" KSRC="$ksrc" KHDR="$khdr" \
 	OUTPUT="$dir/selftests" >"$log" 2>&1; then
 	tail -30 "$log"
 	die "selftests build failed, full log: $log"
@@ -259,7 +264,8 @@ boot() {
 	# alternatives are patched, so for that moment KASAN takes a direct-map
 	# address (0xff11...) for one without shadow.  An upstream race, in
 	# either configuration; the tests need no five-level paging.
-	append="console=ttyS0 panic=-1 no5lvl kcp.job=$guest_job"
+	append="console=ttyS0 panic=-1 no5lvl watchdog_thresh=30 rcupdate.rcu_cpu_stall_timeout=60"
+	append="$append softlockup_all_cpu_backtrace=1 kcp.job=$guest_job"
 	if [ "$job" = run ]; then
 		# The main job's figures: with -icount shift=0 the guest's TSC
 		# counts the instructions QEMU executes (one vCPU), so the demo's
@@ -288,16 +294,31 @@ boot() {
 	# follows the file: no reader on a pipe can hold the guest's UART up,
 	# and change what the guest executes (make run's figures).
 	: >"$console"
+	mon=$logdir/$kind-monitor.sock
+	rm -f "$mon"
 	set +e
 	timeout -k 10 "${KCP_TIMEOUT:-1500}" "${qemu[@]}" -serial "file:$console" \
-		-monitor none </dev/null &
+		-monitor "unix:$mon,server=on,wait=off" </dev/null &
 	qpid=$!
+	# A silent console for KCP_WATCHDOG seconds (default 300) is a hang:
+	# the watchdog dumps the vCPUs' registers (QEMU's monitor, symbols from
+	# System.map) and stops QEMU, so that the run fails in minutes.
+	"$PYTHON" "$here/watchdog.py" --console "$console" --monitor "$mon" \
+		--qemu-pid "$qpid" --system-map "$o/System.map" --limit "${KCP_WATCHDOG:-300}" \
+		--report "${console%.log}.hang" &
+	wpid=$!
 	tail -n +1 -f --pid="$qpid" "$console" |
 		"$PYTHON" "$here/guest-results.py" --live "$console" --expect "${expect[$kind]}"
 	prc=${PIPESTATUS[1]}
 	wait "$qpid"
 	qrc=$?
+	wait "$wpid"
+	wrc=$?
 	set -e
+	if [ "$wrc" != 0 ]; then
+		echo "error: the $kind guest hung: its console was silent for ${KCP_WATCHDOG:-300} s (registers above, also in ${console%.log}.hang)" >&2
+		[ "$prc" = 0 ] && prc=1
+	fi
 	step "the $kind guest finished"
 	if [ "$qrc" != 0 ]; then
 		echo "error: QEMU exited with status $qrc$([ "$qrc" = 124 ] && echo ' (timeout)')" >&2

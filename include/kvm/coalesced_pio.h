@@ -15,29 +15,28 @@ struct module;
  *	return 0 also when nothing matched.
  * @destroy_vm: free the provider's state of @kvm (kvm->coalesced_pio_data).
  *
- * With CONFIG_KVM_COALESCED_PIO_PROVIDER, KVM leaves the zones that
- * userspace registers with KVM_REGISTER_COALESCED_MMIO and pio = 1 to a
- * provider, a module that registers these ops.  KVM loads the module with
- * request_module("kvm-coalesced-pio") if there is no provider when it needs
- * one.
+ * KVM implements the pio zones of KVM_REGISTER_COALESCED_MMIO itself, in
+ * coalesced_mmio.c.  A module may register these ops to serve them
+ * instead, for the VMs that choose it: each VM chooses at its first pio
+ * zone between the provider registered then, if any, and KVM's own code,
+ * and keeps that choice until it is destroyed.  Userspace sees the same
+ * ioctls, errors and ring entries either way.
+ *
+ * A VM that chooses the provider takes a reference on @owner before the
+ * first call, and keeps it until kvm_destroy_vm() has called @destroy_vm,
+ * whatever the calls return.  So @owner cannot be unloaded while a VM uses
+ * it, and no callback of a provider that unregisters in its module's exit
+ * runs after the module is gone.
  *
  * KVM calls @register_zone and @unregister_zone with kvm->slots_lock held,
- * so the provider may call kvm_io_bus_register_dev() and
- * kvm_io_bus_unregister_dev() from them.  A zone's device appends guest
- * writes to the ring it shares with coalesced MMIO, under kvm->ring_lock,
- * and counts them in the VM's statistics under that lock:
- * coalesced_pio_writes for the writes appended, coalesced_pio_ring_full
- * and coalesced_pio_bad_index for the writes inside a zone that exit to
- * userspace because the ring is full or because userspace has set the
- * ring's last index out of range.
- *
- * The first time KVM calls the provider for a VM, the VM takes a reference
- * on @owner and keeps it whatever the call returns; the VM uses that
- * provider from then on.  For every such VM, kvm_destroy_vm() calls
- * @destroy_vm exactly once, after it has removed the VM's debugfs
- * directory and destroyed every I/O bus of the VM, so the destructors of
- * the provider's devices have run and no other callback of the provider
- * runs for the VM any more; only then does it drop the reference.
+ * from an ioctl of the VM, so the provider may call
+ * kvm_io_bus_register_dev() and kvm_io_bus_unregister_dev() from them; it
+ * gets zones that KVM has checked as it checks its own.  A zone's device
+ * appends guest writes to the ring it shares with coalesced MMIO, under
+ * kvm->ring_lock.  kvm_destroy_vm() calls @destroy_vm exactly once, after
+ * it has destroyed every I/O bus of the VM, so the destructors of the
+ * provider's devices have run and no other callback of the provider runs
+ * for the VM any more.
  */
 struct kvm_coalesced_pio_ops {
 	struct module *owner;

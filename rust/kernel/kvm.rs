@@ -7,7 +7,8 @@
 //!
 //! C header: [`include/linux/kvm_host.h`](srctree/include/linux/kvm_host.h)
 //!
-//! KVM may be a module (`CONFIG_KVM=m`) while this crate is part of `vmlinux`, which must then not
+//! Compiled with `CONFIG_KVM_COALESCED_PIO_PROVIDER`, which a provider of coalesced PIO selects.
+//! KVM may then be a module (`CONFIG_KVM=m`) while this crate is part of `vmlinux`, which must not
 //! call into `kvm.ko`. Everything here that calls a function of `kvm.ko` is therefore generic or
 //! `#[inline]`, so that it is only compiled into the module that uses it. A function that broke
 //! this rule would leave an undefined symbol in `vmlinux` and fail its link with `CONFIG_KVM=m`.
@@ -18,10 +19,8 @@ use crate::{
 };
 use core::ops::Deref;
 
-#[cfg(CONFIG_KVM_COALESCED_PIO_PROVIDER)]
 pub mod coalesced_pio;
 pub mod iodev;
-#[cfg(CONFIG_KVM_MMIO)]
 pub mod ring;
 
 /// A virtual machine.

@@ -19,6 +19,13 @@
  *     registers for the PCI host where KVM offers it; where KVM does not
  *     (KVM_CAP_COALESCED_PIO_EXACT 0), these points print "skipped"
  *   loop         the timing loop alone (rdtsc and loop overhead)
+ *   missN        a miss in KVM's I/O bus lookup: OUTB to a port that none of
+ *                N devices on the port I/O bus contains, so the write exits
+ *                to userspace, for N = 10, 100, 1000; the devices are
+ *                ioeventfds and coalesced zones, two ports each, in turn:
+ *                disjoint (zone "disjoint"), or with one more zone nested
+ *                in the first device, which makes the bus's ranges overlap
+ *                (zone "overlap")
  *
  * The guest times bursts of BURST accesses, rdtsc before and after each
  * burst, and reports the burst's cycles with GUEST_SYNC; userspace drains
@@ -48,17 +55,22 @@
 #include <sys/eventfd.h>
 #include <sys/utsname.h>
 
-#include "coalesced_pio.h"
+#include "hardening.h"
 
 #define ELCR_PORT	0x4d0
 
 enum mode { LOOP, OUTB, OUTL, PAIR_B, PAIR_L };
-enum zone { NONE, COALESCED, EXACT, IOEVENTFD, IN_KERNEL };
+enum zone { NONE, COALESCED, EXACT, IOEVENTFD, IN_KERNEL, DISJOINT, OVERLAP };
 
 static const char * const zone_names[] = {
 	[NONE] = "exit", [COALESCED] = "coalesced", [EXACT] = "exact",
 	[IOEVENTFD] = "ioeventfd", [IN_KERNEL] = "pic",
+	[DISJOINT] = "disjoint", [OVERLAP] = "overlap",
 };
+
+/* The miss points: N devices from MISS_BASE on, 4 ports apart, 2 wide. */
+#define MISS_BASE	0x1000
+#define MISS_PORT(n)	(MISS_BASE + 4 * ((n) / 2) + 2)
 
 struct point {
 	const char *name;
@@ -66,6 +78,7 @@ struct point {
 	u16 port;	/* the port written */
 	u16 in_port;	/* PAIR_*: the data port read after it */
 	enum zone zone;
+	u32 ndev;	/* the miss points: devices on the bus */
 };
 
 static const struct point points[] = {
@@ -83,6 +96,12 @@ static const struct point points[] = {
 	{ "pcicf8+cfc",     PAIR_L, PCI_ADDR_PORT, PCI_DATA_PORT, NONE },
 	{ "pcicf8+cfc",     PAIR_L, PCI_ADDR_PORT, PCI_DATA_PORT, COALESCED },
 	{ "pcicf8+cfc",     PAIR_L, PCI_ADDR_PORT, PCI_DATA_PORT, EXACT },
+	{ "miss10",         OUTB,   MISS_PORT(10), 0,             DISJOINT, 10 },
+	{ "miss10",         OUTB,   MISS_PORT(10), 0,             OVERLAP, 10 },
+	{ "miss100",        OUTB,   MISS_PORT(100), 0,            DISJOINT, 100 },
+	{ "miss100",        OUTB,   MISS_PORT(100), 0,            OVERLAP, 100 },
+	{ "miss1000",       OUTB,   MISS_PORT(1000), 0,           DISJOINT, 1000 },
+	{ "miss1000",       OUTB,   MISS_PORT(1000), 0,           OVERLAP, 1000 },
 };
 
 /* What the guest runs; written by the host before the vCPU first runs. */
@@ -190,7 +209,7 @@ static void device_write(struct vmm *m, u16 port, u32 val)
 		m->rtc_index = val;
 	else if (port == PCI_ADDR_PORT)
 		m->pci_addr = val;
-	else
+	else if (port < MISS_BASE || port >= MISS_PORT(1000) + 4)
 		TEST_FAIL("write to port 0x%x", port);
 }
 
@@ -228,6 +247,26 @@ static void handle_io(struct vmm *m)
 		TEST_FAIL("read from port 0x%x", port);
 }
 
+static void add_ioeventfd(struct kvm_vm *vm, u16 port, u32 len);
+
+/*
+ * The bus of a miss point: @n devices, ioeventfds and coalesced zones in
+ * turn, and with @overlap a zone nested in the first.
+ */
+static void add_miss_devices(struct kvm_vm *vm, u32 n, bool overlap)
+{
+	u32 i;
+
+	for (i = 0; i < n; i++) {
+		if (i & 1)
+			add_ioeventfd(vm, MISS_BASE + 4 * i, 2);
+		else
+			kvm_vm_register_coalesced_io(vm, MISS_BASE + 4 * i, 2, true);
+	}
+	if (overlap)
+		kvm_vm_register_coalesced_io(vm, MISS_BASE, 1, true);
+}
+
 static void add_ioeventfd(struct kvm_vm *vm, u16 port, u32 len)
 {
 	struct kvm_ioeventfd ioev = {
@@ -239,6 +278,8 @@ static void add_ioeventfd(struct kvm_vm *vm, u16 port, u32 len)
 
 	TEST_ASSERT(ioev.fd >= 0, "eventfd: %s", strerror(errno));
 	vm_ioctl(vm, KVM_IOEVENTFD, &ioev);
+	/* KVM keeps its own reference on the eventfd. */
+	close(ioev.fd);
 }
 
 static void run_point(const struct point *pt, struct params *p)
@@ -268,6 +309,8 @@ static void run_point(const struct point *pt, struct params *p)
 					       1 | KVM_COALESCED_PIO_EXACT), 0);
 	else if (pt->zone == IOEVENTFD)
 		add_ioeventfd(vm, pt->port, width);
+	else if (pt->zone == DISJOINT || pt->zone == OVERLAP)
+		add_miss_devices(vm, pt->ndev, pt->zone == OVERLAP);
 
 	p->mode = pt->mode;
 	p->port = pt->port;
@@ -303,7 +346,11 @@ static void run_point(const struct point *pt, struct params *p)
 		}
 
 		/* A repetition is complete: did every write go where it should? */
-		if (pt->mode == LOOP || pt->zone != NONE)
+		if (pt->ndev)
+			TEST_ASSERT(m.exits == accesses, "%s/%s: %lu exits for %lu misses",
+				    pt->name, zone_names[pt->zone], (unsigned long)m.exits,
+				    (unsigned long)accesses);
+		else if (pt->mode == LOOP || pt->zone != NONE)
 			TEST_ASSERT(m.exits == (pt->in_port ? accesses : 0),
 				    "%s/%s: %lu exits, wanted %lu", pt->name,
 				    zone_names[pt->zone], (unsigned long)m.exits,

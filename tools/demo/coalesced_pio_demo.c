@@ -24,7 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "coalesced_pio.h"
+#include "hardening.h"
 
 #define RTC_ACCESSES	2000
 #define PCI_ACCESSES	2048

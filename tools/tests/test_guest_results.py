@@ -40,8 +40,18 @@ class GuestResults(unittest.TestCase):
     def test_failed_test(self):
         status, out = judge("fail.log")
         self.assertEqual(status, 1)
-        self.assertEqual(out[-1], "1 passed, 1 failed, 0 skipped")
+        self.assertEqual(out[-1], "1 passed, 1 failed, 0 skipped "
+                                  "(1 cases: 1 passed, 0 failed, 0 skipped)")
         self.assertIn("FAIL coalesced_pio_test  # exit status 1", out)
+
+    def test_cases(self):
+        # Every test's own KTAP cases are counted; a test that passes with
+        # a failed case fails the run; the runner's line is not a case.
+        status, out = judge("case-failed.log")
+        self.assertEqual(status, 1)
+        self.assertIn("error: t1 passed, but its case 'the second case' failed", out)
+        self.assertEqual(out[-1], "2 passed, 1 failed, 0 skipped "
+                                  "(4 cases: 2 passed, 1 failed, 1 skipped)")
 
     def test_skipped_test(self):
         status, out = judge("skip.log")
@@ -132,7 +142,8 @@ class NoFalseGreen(unittest.TestCase):
     def test_selected(self):
         status, out = judge("selected.log")
         self.assertEqual(status, 0, out)
-        self.assertEqual(out[-1], "5 passed, 0 failed, 0 skipped")
+        self.assertEqual(out[-1], "5 passed, 0 failed, 0 skipped "
+                                  "(1 cases: 1 passed, 0 failed, 0 skipped)")
         # A test's own TAP is a diagnostic line, not a result.
         self.assertNotIn("PASS rtc", out)
 

@@ -2,15 +2,17 @@
 
 //! Coalesced PIO providers.
 //!
-//! With `CONFIG_KVM_COALESCED_PIO_PROVIDER`, KVM leaves coalesced PIO
-//! (`KVM_REGISTER_COALESCED_MMIO` with `pio = 1`) to a module, the provider. KVM checks the
-//! arguments, takes a reference on the provider's module for the VM and calls the provider with
-//! `kvm->slots_lock` held. The provider registers [devices](super::iodev) on the VM's port I/O
-//! bus that append guest writes to the VM's [coalesced ring](super::ring).
+//! KVM serves coalesced PIO zones (`KVM_REGISTER_COALESCED_MMIO` with `pio` set) itself. A module
+//! may register a provider that serves them instead for new VMs: each VM chooses at its first pio
+//! zone between the provider registered then and KVM's own code, and keeps its choice. A VM that
+//! chooses the provider holds a reference on the provider's module until the VM is destroyed;
+//! KVM checks the arguments and calls the provider with `kvm->slots_lock` held. The provider
+//! registers [devices](super::iodev) on the VM's port I/O bus that append guest writes to the
+//! VM's [coalesced ring](super::ring).
 //!
 //! A provider implements [`Provider`] and declares its module with
-//! [`module_kvm_coalesced_pio_provider!`](crate::module_kvm_coalesced_pio_provider), which also
-//! gives it the alias by which KVM loads it.
+//! [`module_kvm_coalesced_pio_provider!`](crate::module_kvm_coalesced_pio_provider), which
+//! registers it while the module is loaded.
 //!
 //! C header: [`include/kvm/coalesced_pio.h`](srctree/include/kvm/coalesced_pio.h)
 
@@ -37,7 +39,7 @@ use core::{
     ptr, //
 };
 
-/// A coalesced PIO zone: the ports `[addr, addr + size)`.
+/// A coalesced PIO zone as userspace registers it: the ports `[addr, addr + size)`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Zone {
     /// The first port.
@@ -45,7 +47,8 @@ pub struct Zone {
     /// The number of ports.
     pub size: u32,
     /// Whether only the writes of the whole zone, `size` bytes at `addr`, are coalesced
-    /// (`KVM_COALESCED_PIO_EXACT`); when unregistering, KVM ignores it.
+    /// (`KVM_COALESCED_PIO_EXACT`). KVM has checked that `size` is then 1, 2 or 4 when registering,
+    /// and unregistering matches ranges only.
     pub exact: bool,
 }
 
@@ -76,10 +79,16 @@ impl Zone {
 /// buses, and they get the VM's state mutably: `slots_lock` serialises them. The first call for a
 /// VM creates the VM's state with [`Provider::new_vm`]; the state is dropped when the VM is
 /// destroyed, after every bus of the VM (and so every device of the provider) is gone.
+///
+/// The in-tree provider, [`virt/kvm/kvm_coalesced_pio.rs`](srctree/virt/kvm/kvm_coalesced_pio.rs),
+/// shows a whole one.
 #[vtable]
 pub trait Provider {
     /// The state of one VM, kept in `kvm->coalesced_pio_data`.
-    type VmData: ForeignOwnable + Send + Sync + 'static;
+    ///
+    /// Only one callback at a time uses it, but not always on the thread that created it (it is
+    /// dropped where the VM is destroyed), hence `Send`.
+    type VmData: ForeignOwnable + Send + 'static;
 
     /// Creates the state of a VM, on the VM's first call to [`Provider::register_zone`].
     fn new_vm(kvm: &Kvm) -> Result<Self::VmData>;
@@ -121,9 +130,9 @@ impl<T: Provider> Adapter<T> {
     unsafe fn slots_locked<'a>(kvm: *mut bindings::kvm) -> SlotsLocked<'a> {
         // SAFETY: KVM calls the provider from an ioctl of the VM, so the VM is live during the
         // call, and with `slots_lock` held, by the contract of `struct kvm_coalesced_pio_ops`.
-        // The VM holds a reference on the provider's module, `T::OwnerModule`, which is where the
-        // devices that `T` registers have their code, until `kvm_destroy_vm()` has destroyed the
-        // VM's buses.
+        // A VM that KVM calls the provider for took a reference on the provider's module,
+        // `T::OwnerModule`, which is where the devices that `T` registers have their code, before
+        // the first call, and keeps it until `kvm_destroy_vm()` has destroyed the VM's buses.
         unsafe { SlotsLocked::assume_locked(Kvm::from_raw(kvm)) }
     }
 
@@ -214,8 +223,8 @@ impl SlotsLocked<'_> {
 
 /// The registration of `T` as the coalesced PIO provider; dropping it unregisters `T`.
 ///
-/// VMs that use the provider keep its module loaded, so they can use it after the registration is
-/// dropped; KVM finds no provider for new VMs once it is.
+/// VMs that chose the provider keep its module loaded, so they keep using it; a VM that makes its
+/// choice after the registration is dropped gets KVM's own code.
 ///
 /// # Invariants
 ///
@@ -273,30 +282,10 @@ impl<T: Provider> Drop for Registration<T> {
 
 /// Declares a kernel module that provides coalesced PIO with `type`, a [`Provider`].
 ///
-/// The module registers the provider when it is loaded and unregisters it when it is unloaded,
-/// and gets the alias `kvm-coalesced-pio`, by which KVM loads the provider when it needs one.
-/// The module is named `kvm_coalesced_pio`, the only module that KVM exports to what a provider
-/// needs; the other fields are those of [`module!`](crate::prelude::module).
-///
-/// # Examples
-///
-/// ```ignore
-/// use kernel::kvm::coalesced_pio::{Provider, Zone};
-///
-/// struct MyProvider;
-///
-/// #[vtable]
-/// impl Provider for MyProvider {
-///     // ...
-/// }
-///
-/// kernel::module_kvm_coalesced_pio_provider! {
-///     type: MyProvider,
-///     authors: ["Rust for Linux Contributors"],
-///     description: "Coalesced PIO for KVM",
-///     license: "GPL",
-/// }
-/// ```
+/// The module registers the provider when it is loaded and unregisters it when it is unloaded.
+/// It is named `kvm_coalesced_pio`, the only module to which KVM exports what a provider needs;
+/// the other fields are those of [`module!`](crate::prelude::module). The in-tree provider,
+/// [`virt/kvm/kvm_coalesced_pio.rs`](srctree/virt/kvm/kvm_coalesced_pio.rs), is declared with it.
 #[macro_export]
 macro_rules! module_kvm_coalesced_pio_provider {
     (
@@ -315,7 +304,6 @@ macro_rules! module_kvm_coalesced_pio_provider {
             authors: [$($author),*],
             description: $description,
             license: $license,
-            alias: ["kvm-coalesced-pio"],
         }
 
         impl $crate::Module for KvmCoalescedPioModule {

@@ -29,8 +29,13 @@ use crate::{
 };
 use core::{
     ops::Deref,
-    slice, //
+    ptr, //
 };
+
+/// The most bytes that KVM passes to a device at once: port I/O is at most 4 bytes wide, and KVM
+/// splits MMIO accesses into pieces of at most 8 bytes (`vcpu_mmio_write()` on x86, the data
+/// abort's access size on arm64, and so on).
+pub const MAX_WRITE_LEN: usize = 8;
 
 /// An I/O bus of a VM.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -59,9 +64,11 @@ impl Bus {
 pub trait IoDeviceOps: Send + Sync + Sized + 'static {
     /// Handles a guest write of `data` to `addr`.
     ///
-    /// Called in vCPU context, inside `kvm->srcu`: it must not sleep. An error (by convention
-    /// [`EOPNOTSUPP`]) means that the device does not take the write: KVM offers it to the next
-    /// device whose range contains it, then exits to userspace with it.
+    /// Called in vCPU context, inside `kvm->srcu`: it must not sleep. `data` is a copy of the at
+    /// most [`MAX_WRITE_LEN`] bytes written, taken before the call (KVM's buffer may be memory
+    /// that the guest shares). An error (by convention [`EOPNOTSUPP`]) means that the device does
+    /// not take the write: KVM offers it to the next device whose range contains it, then exits to
+    /// userspace with it.
     fn write(&self, kvm: &Kvm, addr: u64, data: &[u8]) -> Result;
 }
 
@@ -80,15 +87,16 @@ pub trait IoDeviceOps: Send + Sync + Sized + 'static {
 pub struct IoDevice<T: IoDeviceOps> {
     #[pin]
     dev: Opaque<bindings::kvm_io_device>,
+    #[pin]
     data: T,
 }
 
-// SAFETY: `dev` is written once, when the device is created, and only read afterwards, by KVM;
-// `T` is `Send`.
+// SAFETY: `dev` is written once, when the device is created, before any other thread can see it,
+// and only read afterwards, by KVM; `T` is `Send`.
 unsafe impl<T: IoDeviceOps> Send for IoDevice<T> {}
 
-// SAFETY: `dev` is written once, when the device is created, and only read afterwards, by KVM;
-// `T` is `Sync`.
+// SAFETY: `dev` is written once, when the device is created, before any other thread can see it,
+// and only read afterwards, by KVM; `T` is `Sync`.
 unsafe impl<T: IoDeviceOps> Sync for IoDevice<T> {}
 
 impl<T: IoDeviceOps> IoDevice<T> {
@@ -98,19 +106,24 @@ impl<T: IoDeviceOps> IoDevice<T> {
         destructor: Some(Self::destructor_callback),
     };
 
-    /// Creates a device for `data`.
-    pub fn new(data: T, flags: Flags) -> Result<Arc<Self>> {
+    /// Creates a device whose data `data` initialises in place (a value of `T` is an initialiser
+    /// too), so that the data may hold a lock or other pinned state.
+    pub fn new<E>(data: impl PinInit<T, E>, flags: Flags) -> Result<Arc<Self>>
+    where
+        Error: From<E>,
+    {
         Arc::pin_init(
-            pin_init!(Self {
+            try_pin_init!(Self {
                 // INVARIANT: `kvm_iodevice_init()` points `ops` to `OPS`.
-                dev <- Opaque::ffi_init(|slot: *mut bindings::kvm_io_device| {
+                dev <- Opaque::try_ffi_init(|slot: *mut bindings::kvm_io_device| {
                     // SAFETY: `slot` is valid for writes, and the promoted constant `OPS` lives
                     // as long as the module that instantiates `IoDevice<T>`, whose code the
                     // callbacks are.
-                    unsafe { bindings::kvm_iodevice_init(slot, &Self::OPS) }
+                    unsafe { bindings::kvm_iodevice_init(slot, &Self::OPS) };
+                    Ok(())
                 }),
-                data,
-            }),
+                data <- data,
+            }? E),
             flags,
         )
     }
@@ -132,6 +145,46 @@ impl<T: IoDeviceOps> IoDevice<T> {
         unsafe { &*crate::container_of!(Opaque::cast_from(this), Self, dev) }
     }
 
+    /// Copies the `len` bytes that a guest wrote, at `val`, out of KVM's buffer.
+    ///
+    /// KVM's buffer may be memory that other CPUs write at the same time: for the string OUTs of
+    /// an SEV-ES guest, it is in the GHCB page that the guest shares with the host. Reading it
+    /// into a Rust reference would then be undefined behaviour, so it is read with volatile
+    /// reads, as `READ_ONCE()` in C, one per aligned access as `memcpy()` would read it.
+    ///
+    /// # Safety
+    ///
+    /// `len <= MAX_WRITE_LEN`, and `val` must be valid for reads of `len` bytes.
+    #[inline(always)]
+    unsafe fn copy_data(val: *const u8, len: usize) -> [u8; MAX_WRITE_LEN] {
+        let mut buf = [0u8; MAX_WRITE_LEN];
+
+        // SAFETY: The caller guarantees that `val` is valid for reads of `len` bytes, each read
+        // below is aligned for its type, and every bit pattern is a valid integer. A race with
+        // another CPU that writes the buffer is not sound per Rust's rules, but is allowed per
+        // LKMM, as for `READ_ONCE()`; each read gives the old or the new value.
+        unsafe {
+            match len {
+                1 => buf[0] = ptr::read_volatile(val),
+                2 if val.cast::<u16>().is_aligned() => {
+                    buf[..2].copy_from_slice(&ptr::read_volatile(val.cast::<u16>()).to_ne_bytes())
+                }
+                4 if val.cast::<u32>().is_aligned() => {
+                    buf[..4].copy_from_slice(&ptr::read_volatile(val.cast::<u32>()).to_ne_bytes())
+                }
+                8 if val.cast::<u64>().is_aligned() => {
+                    buf.copy_from_slice(&ptr::read_volatile(val.cast::<u64>()).to_ne_bytes())
+                }
+                _ => {
+                    for (i, byte) in buf.iter_mut().enumerate().take(len) {
+                        *byte = ptr::read_volatile(val.add(i));
+                    }
+                }
+            }
+        }
+        buf
+    }
+
     /// # Safety
     ///
     /// KVM calls this for a device on a bus of the VM of `vcpu`, while the vCPU runs, with `len`
@@ -143,8 +196,10 @@ impl<T: IoDeviceOps> IoDevice<T> {
         len: c_int,
         val: *const c_void,
     ) -> c_int {
-        let Ok(len) = usize::try_from(len) else {
-            return EOPNOTSUPP.to_errno();
+        let len = match usize::try_from(len) {
+            Ok(len) if len <= MAX_WRITE_LEN => len,
+            // Negative, or longer than KVM ever passes: not for a device written in Rust.
+            _ => return EOPNOTSUPP.to_errno(),
         };
         // SAFETY: `OPS` is private and only `IoDevice::<T>::new()` installs it, so `this` is the
         // `dev` field of an `IoDevice<T>`. It is live: KVM calls this for devices on the bus
@@ -153,16 +208,15 @@ impl<T: IoDeviceOps> IoDevice<T> {
         let dev = unsafe { Self::from_raw(this) };
         // SAFETY: The vCPU runs, so its file holds a reference on the VM, which is live.
         let kvm = unsafe { Kvm::from_raw((*vcpu).kvm) };
+        // KVM passes no buffer for a write of nothing (to `KVM_FAST_MMIO_BUS`): read nothing then.
         let data = if len == 0 {
-            // KVM passes no buffer for a write of nothing (to `KVM_FAST_MMIO_BUS`).
-            &[]
+            [0; MAX_WRITE_LEN]
         } else {
-            // SAFETY: KVM passes `len` readable bytes at `val`, which it does not change during
-            // the call.
-            unsafe { slice::from_raw_parts(val.cast::<u8>(), len) }
+            // SAFETY: `len <= MAX_WRITE_LEN`, and KVM passes `len` readable bytes at `val`.
+            unsafe { Self::copy_data(val.cast::<u8>(), len) }
         };
 
-        match dev.data.write(kvm, addr, data) {
+        match dev.data.write(kvm, addr, &data[..len]) {
             Ok(()) => 0,
             Err(e) => e.to_errno(),
         }

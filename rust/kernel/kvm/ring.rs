@@ -13,10 +13,6 @@ use super::Kvm;
 use crate::{
     bindings,
     sync::{
-        atomic::{
-            Atomic,
-            Relaxed, //
-        },
         barrier,
         SpinLock, //
     }, //
@@ -53,99 +49,51 @@ pub enum AppendError {
     TooLong,
 }
 
-/// A coalesced I/O ring, the lock that serialises the kernel's writers, and the VM's statistics.
-///
-/// A pio entry is counted in the statistics `coalesced_pio_writes`, `coalesced_pio_ring_full` and
-/// `coalesced_pio_bad_index` of the VM under the lock, so that concurrent writers lose no count.
+/// A coalesced I/O ring and the lock that serialises the kernel's writers.
 ///
 /// # Invariants
 ///
 /// - `ring` points to a `struct kvm_coalesced_mmio_ring` with room for [`MAX`] entries, aligned
-///   and valid for reads and writes during `'a`, which userspace may change at any time.
-/// - `stats` points to a `struct kvm_vm_stat_generic`, aligned and valid for reads and writes
-///   during `'a`.
-/// - Kernel code writes to the ring and increments the counters of coalesced PIO in `stats` only
-///   with `lock` held (KVM's statistics code may read the counters and reset them to 0 at any
-///   time).
+///   and valid for reads and writes during `'a`, which userspace may read and write at any time.
+/// - Kernel code writes to the ring only with `lock` held.
 pub struct CoalescedRing<'a> {
     ring: *mut bindings::kvm_coalesced_mmio_ring,
-    stats: *mut bindings::kvm_vm_stat_generic,
     lock: &'a SpinLock<()>,
     _p: PhantomData<&'a bindings::kvm_coalesced_mmio_ring>,
 }
 
 impl<'a> CoalescedRing<'a> {
-    /// Creates a ring from raw pointers to it and to the statistics it updates, and the lock of
-    /// its writers.
+    /// Creates a ring from a raw pointer to it and the lock of its writers.
     ///
     /// # Safety
     ///
     /// - `ring` must point to a `struct kvm_coalesced_mmio_ring` with room for [`MAX`] entries,
     ///   aligned and valid for reads and writes during `'a`.
-    /// - `stats` must point to a `struct kvm_vm_stat_generic`, aligned and valid for reads and
-    ///   writes during `'a`.
-    /// - Kernel code must write to the ring and to the counters of coalesced PIO in `stats` only
-    ///   with `lock` held during `'a`.
+    /// - Kernel code must write to the ring only with `lock` held during `'a`.
     #[inline]
     pub unsafe fn from_raw(
         ring: *mut bindings::kvm_coalesced_mmio_ring,
-        stats: *mut bindings::kvm_vm_stat_generic,
         lock: &'a SpinLock<()>,
     ) -> Self {
         // INVARIANT: Guaranteed by the caller.
         Self {
             ring,
-            stats,
             lock,
             _p: PhantomData,
         }
-    }
-
-    /// Adds one to a counter of `stats`.
-    ///
-    /// # Safety
-    ///
-    /// `counter` must point to a counter of coalesced PIO in `stats`, and the lock must be held.
-    #[inline]
-    unsafe fn count(counter: *mut u64) {
-        // SAFETY: The caller guarantees that `counter` is a counter in the `stats` of a
-        // `CoalescedRing`, so it is valid and aligned for a `u64` by that type's invariant, and
-        // that the lock is held: every increment holds it, so the load and the store below do
-        // not race with another increment. KVM's statistics code
-        // reads the counter without the lock (`KVM_GET_STATS_FD`, debugfs) and resets it through
-        // debugfs, with plain accesses, as for every statistic: those races are the ones KVM
-        // accepts for statistics (a reader sees the old or the new value, a reset can be lost),
-        // and on their side are single aligned accesses of one `u64`, which cannot tear it.
-        let counter = unsafe { Atomic::from_ptr(counter) };
-        // Wrapping, as C's `++` on the other statistics: a `u64` counted once per guest access
-        // does not wrap in practice, and the hot path carries no overflow check.
-        counter.store(counter.load(Relaxed).wrapping_add(1), Relaxed);
-    }
-
-    /// [`Self::count`] for a refused write, out of line so that the appending path stays short.
-    ///
-    /// # Safety
-    ///
-    /// As for [`Self::count`].
-    #[cold]
-    #[inline(never)]
-    unsafe fn count_refused(counter: *mut u64) {
-        // SAFETY: Guaranteed by the caller.
-        unsafe { Self::count(counter) };
     }
 
     /// Appends an entry for a write of `data` to `addr`; `pio` tells a port from an MMIO address.
     ///
     /// Follows the rules of the C implementation: under the lock, `last` is read once and checked
     /// (userspace may have written anything there), the entry is filled, and only then, after a
-    /// write barrier, is `last` advanced to publish it. A pio write that is appended, or refused
-    /// because the ring is full or `last` is out of range, is counted in the VM's statistics.
+    /// write barrier, is `last` advanced to publish it.
     ///
     /// Inline: it is the whole of a coalesced write, once per guest access.
     #[inline]
     pub fn append(&self, addr: u64, data: &[u8], pio: bool) -> Result<(), AppendError> {
         // The data, zero-padded to `DATA_LEN` bytes, as the little-endian word that holds those
-        // bytes in memory order on any architecture; read before the lock is taken, so that only
+        // bytes in memory order on any architecture; made before the lock is taken, so that only
         // the word is kept across the call. The widths of port I/O and of most MMIO accesses load
         // as one word, without a call to `memcpy()`.
         let word = match *data {
@@ -163,25 +111,18 @@ impl<'a> CoalescedRing<'a> {
 
         let _guard = self.lock.lock();
         let ring = self.ring;
-        let stats = self.stats;
 
-        // SAFETY: `ring` is valid by the type invariant. Userspace may write `last` at any time,
-        // hence a single volatile read.
+        // SAFETY: `ring` is valid and aligned by the type invariant. Userspace may write `last` at
+        // any time, hence a single volatile read, as `READ_ONCE()` in C: a race with another CPU
+        // is not sound per Rust's rules, but is allowed per LKMM, and a `u32` has no invalid
+        // value.
         let last = unsafe { ptr::read_volatile(&raw const (*ring).last) };
         if last >= MAX {
-            if pio {
-                // SAFETY: The counter is in `stats`, and the lock is held.
-                unsafe { Self::count_refused(&raw mut (*stats).coalesced_pio_bad_index) };
-            }
             return Err(AppendError::BadIndex);
         }
         let next = if last + 1 == MAX { 0 } else { last + 1 };
-        // SAFETY: As above.
+        // SAFETY: As above, for `first`.
         if next == unsafe { ptr::read_volatile(&raw const (*ring).first) } {
-            if pio {
-                // SAFETY: As above.
-                unsafe { Self::count_refused(&raw mut (*stats).coalesced_pio_ring_full) };
-            }
             return Err(AppendError::Full);
         }
 
@@ -192,10 +133,12 @@ impl<'a> CoalescedRing<'a> {
                 .add(last as usize)
         };
         // SAFETY: `slot` is inside the ring, which is valid for writes by the type invariant, and
-        // the lock is held. Every field is written through a pointer aligned for its type: `slot`
-        // is aligned for an entry, and `data`, `DATA_LEN` bytes at an offset aligned for `u64`,
-        // for a `u64` (asserted at the top of this file). Userspace may read and write the page
-        // at any time, hence volatile writes, of each field in place as the C code does.
+        // the lock is held, so no other kernel code writes to the ring. Every field is written
+        // through a pointer aligned for its type: `slot` is aligned for an entry, and `data`,
+        // `DATA_LEN` bytes at an offset aligned for `u64`, for a `u64` (asserted at the top of
+        // this file). Userspace may read and write the page at any time, hence volatile writes,
+        // as `WRITE_ONCE()` in C and allowed per LKMM as above, of each field in place as the C
+        // code does.
         unsafe {
             ptr::write_volatile(&raw mut (*slot).phys_addr, addr);
             // CAST: `data.len() <= DATA_LEN`, checked above.
@@ -210,10 +153,6 @@ impl<'a> CoalescedRing<'a> {
 
         // SAFETY: As above.
         unsafe { ptr::write_volatile(&raw mut (*ring).last, next) };
-        if pio {
-            // SAFETY: As above.
-            unsafe { Self::count(&raw mut (*stats).coalesced_pio_writes) };
-        }
 
         Ok(())
     }
@@ -228,17 +167,12 @@ impl Kvm {
         // SAFETY: The VM is live by the type invariant of `Kvm`, and `kvm_create_vm()`
         // initialised `ring_lock` before anyone could see the VM.
         let lock = unsafe { SpinLock::from_raw(&raw mut (*kvm).ring_lock) };
-        // SAFETY: `kvm_create_vm()` allocated the ring page, and `kvm_destroy_vm()` frees it only
-        // after it has started to tear the VM down, which it has not during the borrow of `self`
-        // by the type invariant of `Kvm`. `stat` is part of the VM. KVM writes to the ring, and
-        // the provider of coalesced PIO to its counters, only with `ring_lock` held.
-        unsafe {
-            CoalescedRing::from_raw(
-                (*kvm).coalesced_mmio_ring,
-                &raw mut (*kvm).stat.generic,
-                lock,
-            )
-        }
+        // SAFETY: `kvm_create_vm()` allocated the ring page (a page, so aligned, with room for
+        // `MAX` entries by the definition of `KVM_COALESCED_MMIO_MAX`) before anyone could see the
+        // VM, and `kvm_destroy_vm()` frees it only after it has started to tear the VM down, which
+        // it has not during the borrow of `self` by the type invariant of `Kvm`. KVM writes to the
+        // ring only with `ring_lock` held (`coalesced_mmio_write()`).
+        unsafe { CoalescedRing::from_raw((*kvm).coalesced_mmio_ring, lock) }
     }
 }
 
@@ -255,11 +189,10 @@ mod tests {
     const RING_BYTES: usize =
         size_of::<bindings::kvm_coalesced_mmio_ring>() + MAX as usize * ENTRY_SIZE;
 
-    /// A ring page followed by a guard page that must stay zero, statistics and a lock.
+    /// A ring page followed by a guard page that must stay zero, and a lock.
     struct TestRing {
         mem: KVec<u64>,
         ring: *mut bindings::kvm_coalesced_mmio_ring,
-        stats: KBox<bindings::kvm_vm_stat_generic>,
         lock: Pin<KBox<SpinLock<()>>>,
     }
 
@@ -267,21 +200,15 @@ mod tests {
         fn new() -> Result<Self> {
             let mut mem = KVec::from_elem(0u64, 2 * PAGE_SIZE / size_of::<u64>(), GFP_KERNEL)?;
             let ring = mem.as_mut_ptr().cast();
-            let stats = KBox::new(pin_init::zeroed(), GFP_KERNEL)?;
             let lock = KBox::pin_init(new_spinlock!(()), GFP_KERNEL)?;
-            Ok(Self {
-                mem,
-                ring,
-                stats,
-                lock,
-            })
+            Ok(Self { mem, ring, lock })
         }
 
         fn ring(&mut self) -> CoalescedRing<'_> {
-            let stats = &raw mut *self.stats;
-            // SAFETY: `mem` is two pages and `stats` a box, valid while `self` is mutably
-            // borrowed, during which they are only written through the ring, with `lock` held.
-            unsafe { CoalescedRing::from_raw(self.ring, stats, &self.lock) }
+            // SAFETY: `mem` is two pages of `u64`, so aligned for the ring, valid while `self` is
+            // mutably borrowed, during which it is only written through the ring, with `lock`
+            // held.
+            unsafe { CoalescedRing::from_raw(self.ring, &self.lock) }
         }
 
         fn set(&mut self, first: u32, last: u32) {
@@ -295,15 +222,6 @@ mod tests {
         fn last(&self) -> u32 {
             // SAFETY: `ring` points into `mem`.
             unsafe { ptr::read_volatile(&raw const (*self.ring).last) }
-        }
-
-        /// Returns the counters of coalesced PIO: writes, ring full, bad index.
-        fn counts(&self) -> (u64, u64, u64) {
-            (
-                self.stats.coalesced_pio_writes,
-                self.stats.coalesced_pio_ring_full,
-                self.stats.coalesced_pio_bad_index,
-            )
         }
 
         /// Returns entry `i` as `(phys_addr, len, pio, data)`.
@@ -363,8 +281,6 @@ mod tests {
         );
         assert_eq!(t.last(), 2);
         assert_eq!(t.entry(1), (0x1000, 8, 0, [1, 2, 3, 4, 5, 6, 7, 8]));
-        // Only the pio entry is counted.
-        assert_eq!(t.counts(), (1, 0, 0));
         assert!(t.guard_intact());
         Ok(())
     }
@@ -392,7 +308,6 @@ mod tests {
         }
         // The free entry was not written.
         assert_eq!(t.entry(MAX - 1), (0, 0, 0, [0; DATA_LEN]));
-        assert_eq!(t.counts(), (u64::from(MAX - 1), 1, 0));
         assert!(t.guard_intact());
         Ok(())
     }
@@ -420,8 +335,6 @@ mod tests {
             assert_eq!(t.ring().append(1, &[1], true), Ok(()));
             assert_eq!(t.ring().append(2, &[2], true), Err(AppendError::Full));
         }
-        let n = u64::from(MAX);
-        assert_eq!(t.counts(), (n * n, 2 * n, 0));
         assert!(t.guard_intact());
         Ok(())
     }
@@ -439,7 +352,6 @@ mod tests {
             assert_eq!(t.last(), last);
             assert!(t.snapshot()?[..] == before[..]);
         }
-        assert_eq!(t.counts(), (0, 0, 4));
         assert!(t.guard_intact());
         Ok(())
     }
@@ -489,7 +401,6 @@ mod tests {
             Err(AppendError::TooLong)
         );
         assert!(t.snapshot()?[..] == before[..]);
-        assert_eq!(t.counts(), (0, 0, 0));
         Ok(())
     }
 }

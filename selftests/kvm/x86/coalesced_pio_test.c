@@ -1,19 +1,30 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Coalesced PIO (KVM_REGISTER_COALESCED_MMIO with pio = 1): what the
- * guest's port writes do, what the shared ring holds, and, where KVM counts
- * them, what the VM's coalesced_pio_* statistics say.
- *
- * Every case runs one vCPU.  Userspace consumes the ring as QEMU does: read
- * last, read the entry at first, advance first.
+ * What coalesced PIO adds to coalesced_io_test: exact-width zones, zones
+ * that are empty, nest or overlap, a ring whose indices userspace has
+ * corrupted, and string I/O that fills the ring.  Userspace consumes the
+ * ring as QEMU does: read last, read the entry at first, advance first.
  */
-#include "coalesced_pio.h"
+#include <kvm_util.h>
+#include <processor.h>
+
 #include "kvm_test_harness.h"
+#include "ucall_common.h"
 
+#define PCI_ADDR_PORT	0xcf8
 #define PCI_CFG_ADDR	0x80001800u	/* bus 0, device 3, function 0, reg 0 */
-#define PCI_CFG_ID	0x12378086u
 
-static struct kvm_coalesced_mmio entries[1024];
+static struct kvm_coalesced_mmio entries[256];
+
+static void guest_outb(u16 port, u8 val)
+{
+	__asm__ __volatile__("outb %%al, %%dx" : : "d"(port), "a"(val));
+}
+
+static void guest_outw(u16 port, u16 val)
+{
+	__asm__ __volatile__("outw %%ax, %%dx" : : "d"(port), "a"(val));
+}
 
 FIXTURE(cpio) {
 	struct kvm_vm *vm;
@@ -25,613 +36,257 @@ FIXTURE(cpio) {
 FIXTURE_SETUP(cpio)
 {
 	self->vm = vm_create_with_one_vcpu(&self->vcpu, NULL);
-	self->ring = ring_map(self->vcpu);
-	self->max = ring_max();
-	TEST_ASSERT(self->max > 2 && self->max < ARRAY_SIZE(entries),
-		    "ring of %u entries", self->max);
-	TEST_ASSERT_EQ(ring_count(self->ring), 0);
+	self->ring = (void *)self->vcpu->run +
+		     kvm_check_cap(KVM_CAP_COALESCED_MMIO) * getpagesize();
+	self->max = (getpagesize() - sizeof(*self->ring)) /
+		    sizeof(struct kvm_coalesced_mmio);
+	TEST_ASSERT(self->max < ARRAY_SIZE(entries), "ring of %u entries", self->max);
 }
 
 FIXTURE_TEARDOWN(cpio)
 {
-	ring_unmap(self->ring);
 	kvm_vm_free(self->vm);
 }
 
-/* Run the vCPU and require an 8-byte MMIO write exit. */
-static void vcpu_run_expect_mmio_write(struct kvm_vcpu *vcpu, u64 gpa, u64 data)
+/* Hand every published entry back, copying it to entries[]; how many. */
+static u32 ring_drain(struct kvm_coalesced_mmio_ring *ring, u32 max)
+{
+	u32 first = READ_ONCE(ring->first), n = 0;
+
+	while (first != READ_ONCE(ring->last)) {
+		TEST_ASSERT(first < max && n < max, "ring first %u, %u entries", first, n);
+		entries[n++] = ring->coalesced_mmio[first];
+		first = (first + 1) % max;
+		WRITE_ONCE(ring->first, first);
+	}
+	return n;
+}
+
+static void check_entry(u32 i, u16 port, u32 len, u32 data)
+{
+	struct kvm_coalesced_mmio *e = &entries[i];
+	u32 got = 0;
+
+	memcpy(&got, e->data, len);
+	TEST_ASSERT(e->phys_addr == port && e->len == len && e->pio == 1 && got == data,
+		    "entry %u: wanted %u-byte port 0x%x = 0x%x, got %u-byte %s 0x%llx = 0x%x",
+		    i, len, port, data, e->len, e->pio ? "port" : "MMIO",
+		    e->phys_addr, got);
+}
+
+/* Run the vCPU and require a single OUT of @size bytes of @data to @port. */
+static void vcpu_run_expect_out(struct kvm_vcpu *vcpu, u16 port, u8 size, u32 data)
 {
 	struct kvm_run *run = vcpu->run;
+	u32 got = 0;
+
+	vcpu_run(vcpu);
+	TEST_ASSERT(run->exit_reason == KVM_EXIT_IO &&
+		    run->io.direction == KVM_EXIT_IO_OUT && run->io.port == port &&
+		    run->io.size == size && run->io.count == 1,
+		    "wanted a %u-byte OUT to 0x%x, got exit %u (%s) on port 0x%x, size %u",
+		    size, port, run->exit_reason, exit_reason_str(run->exit_reason),
+		    run->io.port, run->io.size);
+	memcpy(&got, (void *)run + run->io.data_offset, size);
+	TEST_ASSERT(got == data, "OUT to 0x%x: wanted 0x%x, got 0x%x", port, data, got);
+}
+
+static void vcpu_run_expect_sync(struct kvm_vcpu *vcpu, u64 stage)
+{
 	struct ucall uc;
 
 	vcpu_run(vcpu);
-	if (get_ucall(vcpu, &uc) == UCALL_ABORT)
+	switch (get_ucall(vcpu, &uc)) {
+	case UCALL_SYNC:
+		TEST_ASSERT(uc.args[1] == stage, "wanted GUEST_SYNC(%lu), got %lu",
+			    stage, uc.args[1]);
+		break;
+	case UCALL_ABORT:
 		REPORT_GUEST_ASSERT(uc);
-	TEST_ASSERT_KVM_EXIT_REASON(vcpu, KVM_EXIT_MMIO);
-	TEST_ASSERT(run->mmio.is_write && run->mmio.phys_addr == gpa &&
-		    run->mmio.len == 8 && *(u64 *)run->mmio.data == data,
-		    "wanted MMIO write 0x%llx = 0x%llx, got %s 0x%llx len %u = 0x%llx",
-		    (unsigned long long)gpa, (unsigned long long)data,
-		    run->mmio.is_write ? "write" : "read",
-		    (unsigned long long)run->mmio.phys_addr, run->mmio.len,
-		    (unsigned long long)*(u64 *)run->mmio.data);
-}
-
-static void guest_rtc(void)
-{
-	u32 round, i;
-
-	/* A CMOS read as a guest OS does it: index write, data read. */
-	guest_outb(RTC_INDEX_PORT, 0x0a);
-	GUEST_ASSERT_EQ(guest_inb(RTC_DATA_PORT), 0x26);
-	GUEST_SYNC(0);
-
-	/* Runs of index writes, each ended by a data read. */
-	for (round = 1; round <= 4; round++) {
-		for (i = 0; i < 100; i++)
-			guest_outb(RTC_INDEX_PORT, (u8)(round * 100 + i));
-		GUEST_ASSERT_EQ(guest_inb(RTC_DATA_PORT), round);
-		GUEST_SYNC(round);
+		break;
+	default:
+		TEST_FAIL("wanted GUEST_SYNC(%lu), got exit %u (%s), port 0x%x",
+			  stage, vcpu->run->exit_reason,
+			  exit_reason_str(vcpu->run->exit_reason), vcpu->run->io.port);
 	}
-
-	/* The data port is outside the zone. */
-	guest_outb(RTC_DATA_PORT, 0x55);
-	GUEST_DONE();
-}
-
-/*
- * RTC index port 0x70 as QEMU registers it: the index write is coalesced,
- * the data read exits, and the ring, drained at every exit, is reused
- * (401 entries go through a ring of 170).
- */
-TEST_F(cpio, rtc)
-{
-	struct kvm_vcpu *vcpu = self->vcpu;
-	u32 round, i, n;
-
-	vcpu_arch_set_entry_point(vcpu, guest_rtc);
-	kvm_vm_register_coalesced_io(self->vm, RTC_INDEX_PORT, 1, true);
-
-	/* OUT 0x70 makes no exit: the first exit is the IN from 0x71. */
-	vcpu_run_expect_io(vcpu, KVM_EXIT_IO_IN, RTC_DATA_PORT, 1, 0x26);
-	n = ring_drain(self->ring, entries, self->max);
-	TEST_ASSERT_EQ(n, 1);
-	check_pio_entry(&entries[0], RTC_INDEX_PORT, 1, 0x0a, "RTC index", 0);
-	vcpu_run_expect_sync(vcpu, 0);
-
-	for (round = 1; round <= 4; round++) {
-		vcpu_run_expect_io(vcpu, KVM_EXIT_IO_IN, RTC_DATA_PORT, 1, round);
-		TEST_ASSERT_EQ(ring_count(self->ring), 100);
-		n = ring_drain(self->ring, entries, self->max);
-		TEST_ASSERT_EQ(n, 100);
-		for (i = 0; i < n; i++)
-			check_pio_entry(&entries[i], RTC_INDEX_PORT, 1,
-					(u8)(round * 100 + i), "RTC index run", i);
-		TEST_ASSERT_EQ(READ_ONCE(self->ring->first), (1 + round * 100) % self->max);
-		vcpu_run_expect_sync(vcpu, round);
-	}
-
-	vcpu_run_expect_io(vcpu, KVM_EXIT_IO_OUT, RTC_DATA_PORT, 1, 0x55);
-	TEST_ASSERT_EQ(ring_count(self->ring), 0);
-	vcpu_run_expect_done(vcpu);
-
-	check_counters(self->vm, 401, 0, 0);
-}
-
-static void guest_pci(void)
-{
-	/* A config read: address write, data read. */
-	guest_outl(PCI_ADDR_PORT, PCI_CFG_ADDR);
-	GUEST_ASSERT_EQ(guest_inl(PCI_DATA_PORT), PCI_CFG_ID);
-	GUEST_SYNC(0);
-
-	/* Byte and word writes inside the zone. */
-	guest_outb(PCI_ADDR_PORT, 0x11);
-	guest_outb(PCI_ADDR_PORT + 1, 0x22);
-	guest_outb(PCI_ADDR_PORT + 2, 0x33);
-	guest_outb(PCI_ADDR_PORT + 3, 0x44);
-	guest_outw(PCI_ADDR_PORT, 0x5566);
-	guest_outw(PCI_ADDR_PORT + 2, 0x7788);
-	GUEST_SYNC(1);
-
-	/* Writes that straddle an end of the zone, or miss it. */
-	guest_outw(PCI_ADDR_PORT + 3, 0x99aa);
-	guest_outl(PCI_ADDR_PORT + 2, 0xbbccddee);
-	guest_outw(PCI_ADDR_PORT - 1, 0xff00);
-	guest_outl(PCI_DATA_PORT, 0x01020304);
-
-	/* Reads inside the zone. */
-	GUEST_ASSERT_EQ(guest_inl(PCI_ADDR_PORT), PCI_CFG_ADDR);
-	GUEST_ASSERT_EQ(guest_inb(PCI_ADDR_PORT + 1), 0x18);
-	GUEST_SYNC(2);
-	GUEST_DONE();
-}
-
-/*
- * PCI configuration address port 0xcf8 as QEMU registers it (4 bytes):
- * every write that lies inside the zone is coalesced with its own length,
- * a write that straddles either end of the zone exits, and so does every
- * read.
- */
-TEST_F(cpio, pci)
-{
-	struct kvm_vcpu *vcpu = self->vcpu;
-	u32 n;
-
-	vcpu_arch_set_entry_point(vcpu, guest_pci);
-	kvm_vm_register_coalesced_io(self->vm, PCI_ADDR_PORT, 4, true);
-
-	vcpu_run_expect_io(vcpu, KVM_EXIT_IO_IN, PCI_DATA_PORT, 4, PCI_CFG_ID);
-	n = ring_drain(self->ring, entries, self->max);
-	TEST_ASSERT_EQ(n, 1);
-	check_pio_entry(&entries[0], PCI_ADDR_PORT, 4, PCI_CFG_ADDR, "PCI address", 0);
-	vcpu_run_expect_sync(vcpu, 0);
-
-	vcpu_run_expect_sync(vcpu, 1);
-	n = ring_drain(self->ring, entries, self->max);
-	TEST_ASSERT_EQ(n, 6);
-	check_pio_entry(&entries[0], PCI_ADDR_PORT, 1, 0x11, "outb", 0);
-	check_pio_entry(&entries[1], PCI_ADDR_PORT + 1, 1, 0x22, "outb", 1);
-	check_pio_entry(&entries[2], PCI_ADDR_PORT + 2, 1, 0x33, "outb", 2);
-	check_pio_entry(&entries[3], PCI_ADDR_PORT + 3, 1, 0x44, "outb", 3);
-	check_pio_entry(&entries[4], PCI_ADDR_PORT, 2, 0x5566, "outw", 4);
-	check_pio_entry(&entries[5], PCI_ADDR_PORT + 2, 2, 0x7788, "outw", 5);
-
-	vcpu_run_expect_io(vcpu, KVM_EXIT_IO_OUT, PCI_ADDR_PORT + 3, 2, 0x99aa);
-	vcpu_run_expect_io(vcpu, KVM_EXIT_IO_OUT, PCI_ADDR_PORT + 2, 4, 0xbbccddee);
-	vcpu_run_expect_io(vcpu, KVM_EXIT_IO_OUT, PCI_ADDR_PORT - 1, 2, 0xff00);
-	vcpu_run_expect_io(vcpu, KVM_EXIT_IO_OUT, PCI_DATA_PORT, 4, 0x01020304);
-	vcpu_run_expect_io(vcpu, KVM_EXIT_IO_IN, PCI_ADDR_PORT, 4, PCI_CFG_ADDR);
-	vcpu_run_expect_io(vcpu, KVM_EXIT_IO_IN, PCI_ADDR_PORT + 1, 1, 0x18);
-	vcpu_run_expect_sync(vcpu, 2);
-	TEST_ASSERT_EQ(ring_count(self->ring), 0);
-	vcpu_run_expect_done(vcpu);
-
-	check_counters(self->vm, 7, 0, 0);
-}
-
-static void guest_ring_full(u32 max)
-{
-	u32 round, i;
-
-	for (round = 0;; round++) {
-		/* One slot always stays empty: write number max exits. */
-		for (i = 0; i < max; i++)
-			guest_outl(PCI_ADDR_PORT, round << 16 | i);
-		GUEST_SYNC(round);
-	}
-}
-
-/*
- * With max - 1 entries queued the next write exits as a plain KVM_EXIT_IO
- * carrying the write, and the ring keeps one slot empty.  Repeated for every
- * start index, so that every wrap-around position is covered.
- */
-TEST_F_TIMEOUT(cpio, ring_full, 300)
-{
-	struct kvm_coalesced_mmio_ring *ring = self->ring;
-	struct kvm_vcpu *vcpu = self->vcpu;
-	u32 max = self->max;
-	u32 start, i, n;
-
-	vcpu_arch_set_entry_point(vcpu, guest_ring_full);
-	vcpu_args_set(vcpu, 1, max);
-	kvm_vm_register_coalesced_io(self->vm, PCI_ADDR_PORT, 4, true);
-
-	for (start = 0; start < max; start++) {
-		ring_reset(ring, start);
-
-		vcpu_run_expect_io(vcpu, KVM_EXIT_IO_OUT, PCI_ADDR_PORT, 4,
-				   start << 16 | (max - 1));
-		TEST_ASSERT(READ_ONCE(ring->first) == start &&
-			    READ_ONCE(ring->last) == (start + max - 1) % max,
-			    "start %u: wanted a full ring (first %u, last %u), got first %u, last %u",
-			    start, start, (start + max - 1) % max,
-			    READ_ONCE(ring->first), READ_ONCE(ring->last));
-
-		/* The ucall exits without touching the ring. */
-		vcpu_run_expect_sync(vcpu, start);
-		TEST_ASSERT_EQ(ring_count(ring), max - 1);
-
-		n = ring_drain(ring, entries, max);
-		TEST_ASSERT_EQ(n, max - 1);
-		for (i = 0; i < n; i++)
-			check_pio_entry(&entries[i], PCI_ADDR_PORT, 4,
-					start << 16 | i, "full ring", i);
-	}
-
-	check_counters(self->vm, max * (max - 1), max, 0);
-}
-
-static void guest_mixed(u64 *mmio, u32 max)
-{
-	u32 i;
-
-	for (i = 0; i < 150; i++) {
-		if (i % 3 == 0)
-			WRITE_ONCE(*mmio, MMIO_ZONE_GPA + i);
-		else if (i % 3 == 1)
-			guest_outb(RTC_INDEX_PORT, i);
-		else
-			guest_outl(PCI_ADDR_PORT, 0x80000000u | i);
-	}
-	GUEST_SYNC(0);
-
-	/* MMIO entries fill the ring: the next PIO write exits... */
-	for (i = 0; i < max - 1; i++)
-		WRITE_ONCE(*mmio, i);
-	guest_outb(RTC_INDEX_PORT, 0xaa);
-	GUEST_SYNC(1);
-
-	/* ... and PIO entries fill it for the next MMIO write. */
-	for (i = 0; i < max - 1; i++)
-		guest_outb(RTC_INDEX_PORT, i);
-	WRITE_ONCE(*mmio, 0xbb);
-	GUEST_SYNC(2);
-	GUEST_DONE();
-}
-
-/*
- * One VM with an MMIO zone (KVM's C code) and two PIO zones (the module):
- * both append to the one ring, in the guest's order, each entry with the
- * right pio flag, and each sees the ring filled by the other.
- */
-TEST_F(cpio, mmio_and_pio)
-{
-	struct kvm_vcpu *vcpu = self->vcpu;
-	u32 max = self->max;
-	u32 i, n;
-
-	vcpu_arch_set_entry_point(vcpu, guest_mixed);
-	virt_map(self->vm, MMIO_ZONE_GPA, MMIO_ZONE_GPA, 1);
-	vcpu_args_set(vcpu, 2, MMIO_ZONE_GPA, max);
-	kvm_vm_register_coalesced_io(self->vm, MMIO_ZONE_GPA, 8, false);
-	kvm_vm_register_coalesced_io(self->vm, RTC_INDEX_PORT, 1, true);
-	kvm_vm_register_coalesced_io(self->vm, PCI_ADDR_PORT, 4, true);
-
-	vcpu_run_expect_sync(vcpu, 0);
-	n = ring_drain(self->ring, entries, max);
-	TEST_ASSERT_EQ(n, 150);
-	for (i = 0; i < n; i++) {
-		if (i % 3 == 0)
-			check_mmio_entry(&entries[i], MMIO_ZONE_GPA, 8,
-					 MMIO_ZONE_GPA + i, "interleaved", i);
-		else if (i % 3 == 1)
-			check_pio_entry(&entries[i], RTC_INDEX_PORT, 1, i,
-					"interleaved", i);
-		else
-			check_pio_entry(&entries[i], PCI_ADDR_PORT, 4,
-					0x80000000u | i, "interleaved", i);
-	}
-
-	vcpu_run_expect_io(vcpu, KVM_EXIT_IO_OUT, RTC_INDEX_PORT, 1, 0xaa);
-	n = ring_drain(self->ring, entries, max);
-	TEST_ASSERT_EQ(n, max - 1);
-	for (i = 0; i < n; i++)
-		check_mmio_entry(&entries[i], MMIO_ZONE_GPA, 8, i, "MMIO-full ring", i);
-	vcpu_run_expect_sync(vcpu, 1);
-
-	vcpu_run_expect_mmio_write(vcpu, MMIO_ZONE_GPA, 0xbb);
-	n = ring_drain(self->ring, entries, max);
-	TEST_ASSERT_EQ(n, max - 1);
-	for (i = 0; i < n; i++)
-		check_pio_entry(&entries[i], RTC_INDEX_PORT, 1, (u8)i, "PIO-full ring", i);
-	vcpu_run_expect_sync(vcpu, 2);
-	vcpu_run_expect_done(vcpu);
-
-	/* Only the PIO entries are counted. */
-	check_counters(self->vm, 100 + (max - 1), 1, 0);
-}
-
-static void guest_write_all(u64 *mmio)
-{
-	u32 round;
-
-	for (round = 0;; round++) {
-		guest_outl(PCI_ADDR_PORT, round);
-		guest_outb(RTC_INDEX_PORT, round);
-		WRITE_ONCE(*mmio, round);
-		GUEST_SYNC(round);
-	}
-}
-
-/*
- * One round of guest_write_all(): each of the three writes is either
- * coalesced or exits, as the zones registered at that point say.
- */
-static void write_round(struct kvm_vcpu *vcpu, struct kvm_coalesced_mmio_ring *ring,
-			u32 max, u32 round, bool pci, bool rtc, bool mmio)
-{
-	u32 n, i = 0;
-
-	if (!pci)
-		vcpu_run_expect_io(vcpu, KVM_EXIT_IO_OUT, PCI_ADDR_PORT, 4, round);
-	if (!rtc)
-		vcpu_run_expect_io(vcpu, KVM_EXIT_IO_OUT, RTC_INDEX_PORT, 1, (u8)round);
-	if (!mmio)
-		vcpu_run_expect_mmio_write(vcpu, MMIO_ZONE_GPA, round);
-	vcpu_run_expect_sync(vcpu, round);
-
-	n = ring_drain(ring, entries, max);
-	TEST_ASSERT(n == pci + rtc + mmio, "round %u: %u entries, wanted %u",
-		    round, n, pci + rtc + mmio);
-	if (pci)
-		check_pio_entry(&entries[i++], PCI_ADDR_PORT, 4, round, "PCI", round);
-	if (rtc)
-		check_pio_entry(&entries[i++], RTC_INDEX_PORT, 1, (u8)round, "RTC", round);
-	if (mmio)
-		check_mmio_entry(&entries[i++], MMIO_ZONE_GPA, 8, round, "MMIO", round);
-}
-
-/*
- * Unregistering removes every zone of the same kind that contains the given
- * range, returns 0 also when nothing matched, never touches a zone of the
- * other kind, and once a zone is gone its writes exit again.
- */
-TEST_F(cpio, unregister)
-{
-	struct kvm_vm *vm = self->vm;
-
-	vcpu_arch_set_entry_point(self->vcpu, guest_write_all);
-	virt_map(vm, MMIO_ZONE_GPA, MMIO_ZONE_GPA, 1);
-	vcpu_args_set(self->vcpu, 1, MMIO_ZONE_GPA);
-	kvm_vm_register_coalesced_io(vm, PCI_ADDR_PORT, 4, true);
-	kvm_vm_register_coalesced_io(vm, RTC_INDEX_PORT, 1, true);
-	kvm_vm_register_coalesced_io(vm, MMIO_ZONE_GPA, 8, false);
-	write_round(self->vcpu, self->ring, self->max, 0, true, true, true);
-	check_counters(vm, 2, 0, 0);
-
-	/* Each kind's unregister leaves the other kind's zones alone. */
-	TEST_ASSERT_EQ(__unregister_zone(vm, MMIO_ZONE_GPA, 8, 1), 0);
-	TEST_ASSERT_EQ(__unregister_zone(vm, RTC_INDEX_PORT, 1, 0), 0);
-	TEST_ASSERT_EQ(__unregister_zone(vm, PCI_ADDR_PORT, 4, 0), 0);
-	write_round(self->vcpu, self->ring, self->max, 1, true, true, true);
-	check_counters(vm, 4, 0, 0);
-
-	/* Nothing to unregister: 0, nothing changes. */
-	TEST_ASSERT_EQ(__unregister_zone(vm, 0x500, 4, 1), 0);
-	write_round(self->vcpu, self->ring, self->max, 2, true, true, true);
-	check_counters(vm, 6, 0, 0);
-
-	/* A sub-range removes the zone that contains it; again: no-op. */
-	TEST_ASSERT_EQ(__unregister_zone(vm, PCI_ADDR_PORT + 1, 2, 1), 0);
-	TEST_ASSERT_EQ(__unregister_zone(vm, PCI_ADDR_PORT + 1, 2, 1), 0);
-	write_round(self->vcpu, self->ring, self->max, 3, false, true, true);
-	check_counters(vm, 7, 0, 0);
-
-	/* A range larger than the zone is not contained in it. */
-	TEST_ASSERT_EQ(__unregister_zone(vm, RTC_INDEX_PORT, 2, 1), 0);
-	write_round(self->vcpu, self->ring, self->max, 4, false, true, true);
-	check_counters(vm, 8, 0, 0);
-
-	TEST_ASSERT_EQ(__unregister_zone(vm, RTC_INDEX_PORT, 1, 1), 0);
-	write_round(self->vcpu, self->ring, self->max, 5, false, false, true);
-
-	/*
-	 * Every zone containing the range goes: an empty range at the border
-	 * of two adjacent zones is in both.
-	 */
-	kvm_vm_register_coalesced_io(vm, PCI_ADDR_PORT - 2, 2, true);
-	kvm_vm_register_coalesced_io(vm, PCI_ADDR_PORT, 4, true);
-	TEST_ASSERT_EQ(__unregister_zone(vm, PCI_ADDR_PORT, 0, 1), 0);
-	write_round(self->vcpu, self->ring, self->max, 6, false, false, true);
-	check_counters(vm, 8, 0, 0);
-
-	TEST_ASSERT_EQ(__unregister_zone(vm, MMIO_ZONE_GPA, 8, 0), 0);
-	write_round(self->vcpu, self->ring, self->max, 7, false, false, false);
-
-	/* A zone registered again works again. */
-	kvm_vm_register_coalesced_io(vm, RTC_INDEX_PORT, 1, true);
-	write_round(self->vcpu, self->ring, self->max, 8, false, true, false);
-	check_counters(vm, 9, 0, 0);
-}
-
-/*
- * pio must be 0 or 1, or 1 | KVM_COALESCED_PIO_EXACT where KVM has it
- * (EINVAL otherwise, for both ioctls), and a refused zone changes nothing.
- * Any other pio zone is taken, as KVM's C implementation always took it:
- * empty, overlapping, reaching past port 0xffff or wrapping past 2^64; what
- * matters is which writes the zones then contain (zone_layouts).  Zones are
- * taken until the PIO bus is full (ENOSPC).
- */
-static void guest_rtc_index(void)
-{
-	guest_outb(RTC_INDEX_PORT, 0x0f);
-	GUEST_DONE();
-}
-
-TEST_F_TIMEOUT(cpio, registration_errors, 120)
-{
-	static const u32 bad_pio[] = { 2, 4, 5, 7, 0x80000001u, 0xffffffffu };
-	static const struct {
-		u64 addr;
-		u32 size;
-	} odd_zone[] = {
-		{ 0x3000, 0 },			/* empty */
-		{ RTC_INDEX_PORT, 0 },		/* empty, inside a zone */
-		{ 0xffff, 2 },			/* past 0xffff */
-		{ 0x10000, 1 },
-		{ ~0ull - 1, 4 },		/* past 2^64 */
-		{ ~0ull, 0xffffffffu },
-		{ 1ull << 32, 1 },
-		{ RTC_INDEX_PORT, 1 },		/* duplicate */
-		{ RTC_INDEX_PORT - 1, 2 },	/* overlaps the start */
-		{ PCI_ADDR_PORT + 3, 4 },	/* overlaps the end */
-		{ PCI_ADDR_PORT + 1, 2 },	/* nested */
-		{ PCI_ADDR_PORT - 8, 16 },	/* nesting */
-	};
-	struct kvm_vm *vm = self->vm;
-	u32 i, ok, taken;
-	int r;
-
-	for (i = 0; i < ARRAY_SIZE(bad_pio); i++) {
-		r = __register_zone(vm, RTC_INDEX_PORT, 1, bad_pio[i]);
-		TEST_ASSERT(r == -1 && errno == EINVAL,
-			    "register with pio = %u: wanted EINVAL, got %d (%s)",
-			    bad_pio[i], r, strerror(errno));
-		r = __unregister_zone(vm, RTC_INDEX_PORT, 1, bad_pio[i]);
-		TEST_ASSERT(r == -1 && errno == EINVAL,
-			    "unregister with pio = %u: wanted EINVAL, got %d (%s)",
-			    bad_pio[i], r, strerror(errno));
-	}
-
-	/* Nothing was registered: the write exits. */
-	vcpu_arch_set_entry_point(self->vcpu, guest_rtc_index);
-	vcpu_run_expect_io(self->vcpu, KVM_EXIT_IO_OUT, RTC_INDEX_PORT, 1, 0x0f);
-	vcpu_run_expect_done(self->vcpu);
-	TEST_ASSERT_EQ(ring_count(self->ring), 0);
-
-	TEST_ASSERT_EQ(__register_zone(vm, RTC_INDEX_PORT, 1, 1), 0);
-	TEST_ASSERT_EQ(__register_zone(vm, PCI_ADDR_PORT, 4, 1), 0);
-	TEST_ASSERT_EQ(__register_zone(vm, 0xffff, 1, 1), 0);	/* the last port */
-	for (i = 0; i < ARRAY_SIZE(odd_zone); i++) {
-		r = __register_zone(vm, odd_zone[i].addr, odd_zone[i].size, 1);
-		TEST_ASSERT(!r, "zone 0x%llx+0x%x: wanted success, got %d (%s)",
-			    (unsigned long long)odd_zone[i].addr, odd_zone[i].size,
-			    r, strerror(errno));
-	}
-	taken = 3 + ARRAY_SIZE(odd_zone);
-
-	/*
-	 * Fill the PIO bus: NR_IOBUS_DEVS is 1000, KVM's own devices on the
-	 * bus (PIC, PIT, ...) included.
-	 */
-	for (ok = 0; ok < 1000; ok++) {
-		r = __register_zone(vm, 0x4000 + ok, 1, 1);
-		if (r)
-			break;
-	}
-	TEST_ASSERT(r == -1 && errno == ENOSPC,
-		    "zone %u: wanted ENOSPC from a full bus, got %d (%s)",
-		    ok, r, r ? strerror(errno) : "success");
-	TEST_ASSERT(ok > 0 && taken + ok <= 1000,
-		    "%u zones, then %u more fit on the PIO bus", taken, ok);
-	printf("# %u zones fit on the PIO bus\n", taken + ok);
-
-	/* Free every other one; the rest goes with the VM. */
-	for (i = 0; i < ok; i += 2)
-		TEST_ASSERT_EQ(__unregister_zone(vm, 0x4000 + i, 1, 1), 0);
-	TEST_ASSERT_EQ(__register_zone(vm, 0x4000, 1, 1), 0);
-	check_counters(vm, 0, 0, 0);
 }
 
 static void guest_exact(void)
 {
-	guest_outl(PCI_ADDR_PORT, PCI_CFG_ADDR);
+	outl(PCI_ADDR_PORT, PCI_CFG_ADDR);
 	guest_outb(PCI_ADDR_PORT + 1, 0x06);	/* a reset on PIIX and ICH9 */
 	guest_outw(PCI_ADDR_PORT, 0x1234);
-	guest_outb(PCI_ADDR_PORT, 0x56);
-	guest_outl(PCI_ADDR_PORT, PCI_CFG_ADDR + 4);
+	guest_outw(PCI_ADDR_PORT + 2, 0x5678);
+	outl(PCI_ADDR_PORT, PCI_CFG_ADDR + 4);
 	GUEST_SYNC(0);
-	guest_outl(PCI_ADDR_PORT, PCI_CFG_ADDR + 8);
+	outl(PCI_ADDR_PORT, PCI_CFG_ADDR + 8);
 	guest_outb(PCI_ADDR_PORT + 1, 0x02);
 	GUEST_SYNC(1);
-	guest_outl(PCI_ADDR_PORT, PCI_CFG_ADDR + 12);
-	GUEST_DONE();
 }
 
 /*
- * KVM_COALESCED_PIO_EXACT: of the writes to an exact zone {0xcf8, 4}, only
- * the 4-byte ones at 0xcf8 are coalesced; an OUTB 0xcf9 (the reset control
- * register of PIIX and ICH9) and narrower writes exit at once, in order
- * with the ring.  Without the flag 2 means nothing (EINVAL), unregistering
- * ignores the flag, and a plain zone beside an exact one works as before.
+ * Of the writes to an exact zone {0xcf8, 4}, only the 4-byte ones at 0xcf8
+ * are coalesced; an OUTB 0xcf9 (the reset control register of PIIX and
+ * ICH9) and narrower writes go on as if the zone were not there, in order
+ * with the ring: to userspace, or to a plain zone that contains them.
+ * Unregistering ignores the flag.
  */
 TEST_F(cpio, exact)
 {
+	const u32 exact = KVM_COALESCED_PIO | KVM_COALESCED_PIO_EXACT;
 	struct kvm_vcpu *vcpu = self->vcpu;
-	struct kvm_vm *vm = self->vm;
 	u32 n;
 
 	if (!kvm_has_cap(KVM_CAP_COALESCED_PIO_EXACT))
 		SKIP(return, "KVM_CAP_COALESCED_PIO_EXACT is 0");
-
-	TEST_ASSERT(__register_zone(vm, PCI_ADDR_PORT, 4, KVM_COALESCED_PIO_EXACT) == -1 &&
-		    errno == EINVAL, "pio = KVM_COALESCED_PIO_EXACT alone: %s",
-		    strerror(errno));
-	TEST_ASSERT(__register_zone(vm, PCI_ADDR_PORT, 4, 1 | 4) == -1 && errno == EINVAL,
-		    "an unknown flag: %s", strerror(errno));
-	TEST_ASSERT_EQ(__register_zone(vm, PCI_ADDR_PORT, 4, 1 | KVM_COALESCED_PIO_EXACT), 0);
+	kvm_vm_register_coalesced_io(self->vm, PCI_ADDR_PORT, 4, exact);
+	kvm_vm_register_coalesced_io(self->vm, PCI_ADDR_PORT + 2, 2, KVM_COALESCED_PIO);
 	vcpu_arch_set_entry_point(vcpu, guest_exact);
 
-	vcpu_run_expect_io(vcpu, KVM_EXIT_IO_OUT, PCI_ADDR_PORT + 1, 1, 0x06);
+	vcpu_run_expect_out(vcpu, PCI_ADDR_PORT + 1, 1, 0x06);
 	/* The OUTL before the reset is in the ring, ahead of it. */
-	n = ring_drain(self->ring, entries, self->max);
-	TEST_ASSERT_EQ(n, 1);
-	check_pio_entry(&entries[0], PCI_ADDR_PORT, 4, PCI_CFG_ADDR, "exact", 0);
-	vcpu_run_expect_io(vcpu, KVM_EXIT_IO_OUT, PCI_ADDR_PORT, 2, 0x1234);
-	vcpu_run_expect_io(vcpu, KVM_EXIT_IO_OUT, PCI_ADDR_PORT, 1, 0x56);
+	TEST_ASSERT_EQ(ring_drain(self->ring, self->max), 1);
+	check_entry(0, PCI_ADDR_PORT, 4, PCI_CFG_ADDR);
+	vcpu_run_expect_out(vcpu, PCI_ADDR_PORT, 2, 0x1234);
 	vcpu_run_expect_sync(vcpu, 0);
-	n = ring_drain(self->ring, entries, self->max);
-	TEST_ASSERT_EQ(n, 1);
-	check_pio_entry(&entries[0], PCI_ADDR_PORT, 4, PCI_CFG_ADDR + 4, "exact", 1);
+	/* The plain zone inside the exact one took the OUTW to 0xcfa. */
+	n = ring_drain(self->ring, self->max);
+	TEST_ASSERT_EQ(n, 2);
+	check_entry(0, PCI_ADDR_PORT + 2, 2, 0x5678);
+	check_entry(1, PCI_ADDR_PORT, 4, PCI_CFG_ADDR + 4);
 
-	/* Unregistering with or without the flag removes the zone. */
-	TEST_ASSERT_EQ(__unregister_zone(vm, PCI_ADDR_PORT, 4, 1), 0);
-	vcpu_run_expect_io(vcpu, KVM_EXIT_IO_OUT, PCI_ADDR_PORT, 4, PCI_CFG_ADDR + 8);
-	vcpu_run_expect_io(vcpu, KVM_EXIT_IO_OUT, PCI_ADDR_PORT + 1, 1, 0x02);
+	kvm_vm_unregister_coalesced_io(self->vm, PCI_ADDR_PORT, 4, KVM_COALESCED_PIO);
+	vcpu_run_expect_out(vcpu, PCI_ADDR_PORT, 4, PCI_CFG_ADDR + 8);
+	vcpu_run_expect_out(vcpu, PCI_ADDR_PORT + 1, 1, 0x02);
 	vcpu_run_expect_sync(vcpu, 1);
-	TEST_ASSERT_EQ(ring_count(self->ring), 0);
-
-	TEST_ASSERT_EQ(__register_zone(vm, PCI_ADDR_PORT, 4, 1 | KVM_COALESCED_PIO_EXACT), 0);
-	TEST_ASSERT_EQ(__unregister_zone(vm, PCI_ADDR_PORT, 4, 1 | KVM_COALESCED_PIO_EXACT), 0);
-	vcpu_run_expect_io(vcpu, KVM_EXIT_IO_OUT, PCI_ADDR_PORT, 4, PCI_CFG_ADDR + 12);
-	vcpu_run_expect_done(vcpu);
-	check_counters(vm, 2, 0, 0);
+	TEST_ASSERT_EQ(ring_drain(self->ring, self->max), 0);
 }
+
+/*
+ * pio is 0, KVM_COALESCED_PIO, or that and KVM_COALESCED_PIO_EXACT; an
+ * exact zone must be 1, 2 or 4 bytes wide, or it could never match.
+ * Anything else is EINVAL and registers nothing.
+ */
+TEST_F(cpio, exact_errors)
+{
+	const u32 exact = KVM_COALESCED_PIO | KVM_COALESCED_PIO_EXACT;
+	const u32 bad_flags[] = { KVM_COALESCED_PIO_EXACT, 4, exact | 4, 0x80000001u };
+	const u32 bad_size[] = { 0, 3, 5, 8, 0x10000 };
+	struct kvm_vm *vm = self->vm;
+	u32 i;
+	int r;
+
+	if (!kvm_has_cap(KVM_CAP_COALESCED_PIO_EXACT))
+		SKIP(return, "KVM_CAP_COALESCED_PIO_EXACT is 0");
+	for (i = 0; i < ARRAY_SIZE(bad_flags); i++) {
+		r = __kvm_vm_register_coalesced_io(vm, PCI_ADDR_PORT, 4, bad_flags[i]);
+		TEST_ASSERT(r == -1 && errno == EINVAL, "register, pio 0x%x: %d (%s)",
+			    bad_flags[i], r, strerror(errno));
+		r = __kvm_vm_unregister_coalesced_io(vm, PCI_ADDR_PORT, 4, bad_flags[i]);
+		TEST_ASSERT(r == -1 && errno == EINVAL, "unregister, pio 0x%x: %d (%s)",
+			    bad_flags[i], r, strerror(errno));
+	}
+	for (i = 0; i < ARRAY_SIZE(bad_size); i++) {
+		r = __kvm_vm_register_coalesced_io(vm, PCI_ADDR_PORT, bad_size[i], exact);
+		TEST_ASSERT(r == -1 && errno == EINVAL, "exact zone of %u bytes: %d (%s)",
+			    bad_size[i], r, strerror(errno));
+	}
+	for (i = 1; i <= 4; i *= 2)
+		TEST_ASSERT_EQ(__kvm_vm_register_coalesced_io(vm, 0x3000 + 8 * i, i, exact), 0);
+
+	/* Nothing was registered at 0xcf8: an OUTL there exits. */
+	vcpu_arch_set_entry_point(self->vcpu, guest_exact);
+	vcpu_run_expect_out(self->vcpu, PCI_ADDR_PORT, 4, PCI_CFG_ADDR);
+	TEST_ASSERT_EQ(ring_drain(self->ring, self->max), 0);
+}
+
+#define RTC_INDEX_PORT	0x70
+
+/* The number of writes of each round of guest_index_writes(). */
+static u32 index_writes = 1;
 
 static void guest_index_writes(void)
 {
-	u32 round;
+	u32 round, i;
 
 	for (round = 0;; round++) {
-		guest_outb(RTC_INDEX_PORT, round);
+		for (i = 0; i < READ_ONCE(index_writes); i++)
+			guest_outb(RTC_INDEX_PORT, (u8)(round + i));
 		GUEST_SYNC(round);
 	}
 }
 
 /*
- * CVE-2019-14821: an out-of-range last in the shared page makes the write
- * exit (counted as bad_index) and the kernel writes nothing into the page.
+ * Userspace may write anything to the ring's indices.  An out-of-range
+ * last (CVE-2019-14821) makes the write exit, and KVM writes nothing into
+ * the page; an out-of-range first never matches, so the ring never looks
+ * full, but every entry still goes inside the ring.
  */
-TEST_F(cpio, bad_last_index)
+TEST_F(cpio, hostile_indices)
 {
-	const u32 bad_last[] = { self->max, self->max + 1, 0xffff, 0xffffffffu };
+	const u32 bad[] = { self->max, self->max + 1, 0xffff, 0xffffffffu };
 	struct kvm_coalesced_mmio_ring *ring = self->ring;
 	struct kvm_vcpu *vcpu = self->vcpu;
-	u32 i, round;
+	u32 i, round = 0, n = self->max + 10;
 
 	vcpu_arch_set_entry_point(vcpu, guest_index_writes);
-	kvm_vm_register_coalesced_io(self->vm, RTC_INDEX_PORT, 1, true);
+	kvm_vm_register_coalesced_io(self->vm, RTC_INDEX_PORT, 1, KVM_COALESCED_PIO);
 
-	for (round = 0; round < ARRAY_SIZE(bad_last); round++) {
+	for (round = 0; round < ARRAY_SIZE(bad); round++) {
 		WRITE_ONCE(ring->first, 0);
-		WRITE_ONCE(ring->last, bad_last[round]);
-		vcpu_run_expect_io(vcpu, KVM_EXIT_IO_OUT, RTC_INDEX_PORT, 1, round);
+		WRITE_ONCE(ring->last, bad[round]);
+		vcpu_run_expect_out(vcpu, RTC_INDEX_PORT, 1, round);
 		TEST_ASSERT_EQ(READ_ONCE(ring->first), 0);
-		TEST_ASSERT_EQ(READ_ONCE(ring->last), bad_last[round]);
+		TEST_ASSERT_EQ(READ_ONCE(ring->last), bad[round]);
 		for (i = 0; i < self->max; i++)
 			TEST_ASSERT(!ring->coalesced_mmio[i].len,
-				    "last = %u: entry %u was written",
-				    bad_last[round], i);
+				    "last = %u: entry %u was written", bad[round], i);
 		vcpu_run_expect_sync(vcpu, round);
 	}
 
 	/* A sane ring works again. */
-	ring_reset(ring, 0);
+	WRITE_ONCE(ring->first, 0);
+	WRITE_ONCE(ring->last, 0);
 	vcpu_run_expect_sync(vcpu, round);
-	TEST_ASSERT_EQ(ring_drain(ring, entries, self->max), 1);
-	check_pio_entry(&entries[0], RTC_INDEX_PORT, 1, round, "after bad last", 0);
+	TEST_ASSERT_EQ(ring_drain(ring, self->max), 1);
+	check_entry(0, RTC_INDEX_PORT, 1, (u8)round);
 
-	check_counters(self->vm, 1, 0, ARRAY_SIZE(bad_last));
+	/* first out of range: n > max writes, all coalesced, last wraps. */
+	index_writes = n;
+	sync_global_to_guest(self->vm, index_writes);
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		round++;
+		WRITE_ONCE(ring->first, bad[i]);
+		WRITE_ONCE(ring->last, 0);
+		vcpu_run_expect_sync(vcpu, round);
+		TEST_ASSERT_EQ(READ_ONCE(ring->last), n % self->max);
+		entries[0] = ring->coalesced_mmio[n % self->max - 1];
+		check_entry(0, RTC_INDEX_PORT, 1, (u8)(round + n - 1));
+	}
 }
 
-/* zone_layouts */
+/* Random layouts of pio zones. */
 #define LAYOUT_SEED	0x1a7e0075u
 #define LAYOUT_BASE	0x3000	/* clear of the ucall port */
 #define LAYOUT_PORTS	0x40
 #define LAYOUT_ROUNDS	12
-#define LAYOUT_TRIES	16	/* random zones tried per round */
+#define LAYOUT_TRIES	16	/* random zones per round */
+
+struct layout_zone {
+	u64 addr;
+	u32 size;
+};
+
+static u32 xorshift32(u32 *state)
+{
+	u32 x = *state;
+
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	*state = x;
+	return x;
+}
 
 static void guest_layout_writes(void)
 {
@@ -652,13 +307,8 @@ static u32 layout_data(u32 round, u32 p, u32 len)
 	return len == 1 ? (u8)(round + p) : (u16)(round << 8 | p);
 }
 
-struct layout_zone {
-	u64 addr;
-	u32 size;
-};
-
 /* Whether a zone holds a @len-byte write to @port; an empty zone holds none. */
-static bool layout_find(struct layout_zone *z, u32 nr, u64 port, u32 len)
+static bool layout_holds(struct layout_zone *z, u32 nr, u64 port, u32 len)
 {
 	u32 i;
 
@@ -671,39 +321,29 @@ static bool layout_find(struct layout_zone *z, u32 nr, u64 port, u32 len)
 static void layout_add(struct kvm_vm *vm, struct layout_zone *z, u32 *nr,
 		       u64 addr, u32 size)
 {
-	int ret = __register_zone(vm, addr, size, 1);
-
-	TEST_ASSERT(!ret, "zone 0x%llx+%u: %s", (unsigned long long)addr, size,
-		    strerror(errno));
+	kvm_vm_register_coalesced_io(vm, addr, size, KVM_COALESCED_PIO);
 	z[(*nr)++] = (struct layout_zone){ addr, size };
 }
 
 /*
  * Random layouts of zones that may be empty, overlap, nest or repeat, as
  * userspace may register them: every byte and word write that a zone holds
- * is coalesced, in guest order, and every other write exits.  KVM's I/O bus
- * finds a device by binary search, which used to miss a zone beside an
- * empty or nested one; commit "KVM: Don't let overlapping ranges hide
- * devices on an I/O bus" fixed that, and this fails without it.
+ * is coalesced, in guest order, and every other write exits.  This fails
+ * without "KVM: Don't let overlapping ranges hide devices on an I/O bus".
  */
-TEST_F_TIMEOUT(cpio, zone_layouts, 300)
+TEST_F(cpio, zone_layouts)
 {
 	struct layout_zone zones[4 * LAYOUT_TRIES];
 	struct kvm_vcpu *vcpu = self->vcpu;
-	struct kvm_vm *vm = self->vm;
-	u32 seed = LAYOUT_SEED, round, i, n, nr, len, r;
+	u32 seed = LAYOUT_SEED, round, i, n, nr, len, r, p;
 	u32 empty = 0, queued = 0, exits = 0;
 	u64 port;
 
-	printf("# seed 0x%x: %u rounds of %u random zones over ports 0x%x-0x%x, and more\n",
-	       LAYOUT_SEED, LAYOUT_ROUNDS, LAYOUT_TRIES, LAYOUT_BASE,
-	       LAYOUT_BASE + LAYOUT_PORTS - 1);
 	vcpu_arch_set_entry_point(vcpu, guest_layout_writes);
-
 	for (round = 0; round < LAYOUT_ROUNDS; round++) {
 		for (i = 0, nr = 0; i < LAYOUT_TRIES; i++) {
 			r = xorshift32(&seed);
-			layout_add(vm, zones, &nr, LAYOUT_BASE + r % LAYOUT_PORTS,
+			layout_add(self->vm, zones, &nr, LAYOUT_BASE + r % LAYOUT_PORTS,
 				   (r >> 8) % 10);
 			empty += !zones[nr - 1].size;
 		}
@@ -713,59 +353,139 @@ TEST_F_TIMEOUT(cpio, zone_layouts, 300)
 
 			if (!z.size)
 				continue;
-			layout_add(vm, zones, &nr, z.addr + z.size - 1, 0);
-			layout_add(vm, zones, &nr, z.addr + z.size - 1, 1);
+			layout_add(self->vm, zones, &nr, z.addr + z.size - 1, 0);
+			layout_add(self->vm, zones, &nr, z.addr + z.size - 1, 1);
 			if (z.addr > LAYOUT_BASE)
-				layout_add(vm, zones, &nr, z.addr - 1, z.size + 2);
+				layout_add(self->vm, zones, &nr, z.addr - 1, z.size + 2);
 		}
 
-		/* Whatever no zone holds exits, in guest order. */
+		/* Whatever no zone holds exits, in guest order... */
 		for (len = 1; len <= 2; len++) {
 			for (port = LAYOUT_BASE; port + len <= LAYOUT_BASE + LAYOUT_PORTS; port++) {
-				u32 p = port - LAYOUT_BASE;
-
-				if (layout_find(zones, nr, port, len))
+				p = port - LAYOUT_BASE;
+				if (layout_holds(zones, nr, port, len))
 					continue;
-				vcpu_run_expect_io(vcpu, KVM_EXIT_IO_OUT, port, len,
-						   layout_data(round, p, len));
+				vcpu_run_expect_out(vcpu, port, len, layout_data(round, p, len));
 				exits++;
 			}
 		}
 		vcpu_run_expect_sync(vcpu, round);
 
-		/* The rest is in the ring, in guest order. */
-		n = ring_drain(self->ring, entries, self->max);
+		/* ... and the rest is in the ring, in guest order. */
+		n = ring_drain(self->ring, self->max);
 		for (len = 1, i = 0; len <= 2; len++) {
 			for (port = LAYOUT_BASE; port + len <= LAYOUT_BASE + LAYOUT_PORTS; port++) {
-				u32 p = port - LAYOUT_BASE;
-
-				if (!layout_find(zones, nr, port, len))
+				p = port - LAYOUT_BASE;
+				if (!layout_holds(zones, nr, port, len))
 					continue;
 				TEST_ASSERT(i < n, "round %u: %u entries, more writes in zones",
 					    round, n);
-				check_pio_entry(&entries[i], port, len,
-						layout_data(round, p, len), "zone layout", i);
-				i++;
+				check_entry(i++, port, len, layout_data(round, p, len));
 			}
 		}
 		TEST_ASSERT(i == n, "round %u: %u entries, %u writes in zones", round, n, i);
 		queued += n;
-		check_counters(vm, queued, 0, 0);
 
 		/* Unregistering each zone's own range takes them all. */
 		for (i = 0; i < nr; i++)
-			TEST_ASSERT_EQ(__unregister_zone(vm, zones[i].addr, zones[i].size, 1), 0);
+			kvm_vm_unregister_coalesced_io(self->vm, zones[i].addr,
+						       zones[i].size, KVM_COALESCED_PIO);
 	}
-	printf("# zones: %u random ones (%u empty) and the ones inside and around them\n",
-	       LAYOUT_ROUNDS * LAYOUT_TRIES, empty);
-	printf("# writes: %u coalesced, %u exited, each where the zones said\n",
-	       queued, exits);
+	printf("# seed 0x%x: %u random zones (%u empty) and more; %u writes coalesced, %u exited\n",
+	       LAYOUT_SEED, LAYOUT_ROUNDS * LAYOUT_TRIES, empty, queued, exits);
 	TEST_ASSERT(empty && queued && exits, "a kind of zone or write was never tried");
+}
+
+/* REP OUTS longer than the ring. */
+#define REP_EXTRA	40	/* elements beyond the ring */
+
+static u8 rep_buf8[256];
+static u16 rep_buf16[256];
+static u32 rep_buf32[256];
+
+/* Element @i of the @size-byte buffer: distinct, and not just its index. */
+static u32 rep_tag(u32 size, u32 i)
+{
+	return size == 1 ? (u8)(0x5a ^ i) : size == 2 ? 0xa500 + i : 0xc0de0000u + i;
+}
+
+#define GUEST_REP_OUTS(insn, buf, n)					\
+do {									\
+	const void *src = (buf);					\
+	u32 cnt = (n);							\
+									\
+	__asm__ __volatile__("cld; rep " insn				\
+			     : "+S"(src), "+c"(cnt)			\
+			     : "d"(PCI_ADDR_PORT) : "memory");		\
+	GUEST_ASSERT_EQ(cnt, 0);					\
+} while (0)
+
+static void guest_rep_outs(u32 n)
+{
+	u32 i;
+
+	for (i = 0; i < n; i++) {
+		rep_buf8[i] = rep_tag(1, i);
+		rep_buf16[i] = rep_tag(2, i);
+		rep_buf32[i] = rep_tag(4, i);
+	}
+	GUEST_REP_OUTS("outsb", rep_buf8, n);
+	GUEST_SYNC(1);
+	GUEST_REP_OUTS("outsw", rep_buf16, n);
+	GUEST_SYNC(2);
+	GUEST_REP_OUTS("outsl", rep_buf32, n);
+	GUEST_SYNC(4);
+}
+
+/*
+ * A REP OUTS of max + 40 elements into an empty ring: KVM hands string
+ * I/O to the bus one element at a time, so the first max - 1 elements are
+ * coalesced, in order, and each of the others exits once, in order.
+ * Nothing is dropped when the ring fills in the middle of the instruction.
+ */
+TEST_F(cpio, rep_outs)
+{
+	const u32 n = self->max + REP_EXTRA, start[] = { 0, self->max / 2, self->max - 7 };
+	struct kvm_coalesced_mmio_ring *ring = self->ring;
+	struct kvm_vcpu *vcpu = self->vcpu;
+	struct kvm_run *run = vcpu->run;
+	u32 size, i, j, next, got;
+
+	TEST_ASSERT(n <= ARRAY_SIZE(rep_buf8), "%u elements", n);
+	vcpu_arch_set_entry_point(vcpu, guest_rep_outs);
+	vcpu_args_set(vcpu, 1, n);
+	for (size = 1, i = 0; size <= 4; size *= 2, i++) {
+		kvm_vm_register_coalesced_io(self->vm, PCI_ADDR_PORT, size, KVM_COALESCED_PIO);
+		WRITE_ONCE(ring->first, start[i]);
+		WRITE_ONCE(ring->last, start[i]);
+		for (next = self->max - 1;; next += run->io.count) {
+			vcpu_run(vcpu);
+			if (run->exit_reason != KVM_EXIT_IO || run->io.port != PCI_ADDR_PORT)
+				break;
+			TEST_ASSERT(run->io.direction == KVM_EXIT_IO_OUT && run->io.size == size,
+				    "rep outs%u: exit of size %u", size, run->io.size);
+			for (j = 0; j < run->io.count; j++) {
+				got = 0;
+				memcpy(&got, (void *)run + run->io.data_offset + j * size, size);
+				TEST_ASSERT(next + j < n && got == rep_tag(size, next + j),
+					    "rep outs%u: element %u exited with 0x%x",
+					    size, next + j, got);
+			}
+		}
+		TEST_ASSERT(get_ucall(vcpu, NULL) == UCALL_SYNC && next == n,
+			    "rep outs%u: %u elements exited, wanted %u", size,
+			    next - (self->max - 1), n - (self->max - 1));
+		TEST_ASSERT_EQ(ring_drain(ring, self->max), self->max - 1);
+		for (j = 0; j < self->max - 1; j++)
+			check_entry(j, PCI_ADDR_PORT, size, rep_tag(size, j));
+		kvm_vm_unregister_coalesced_io(self->vm, PCI_ADDR_PORT, size, KVM_COALESCED_PIO);
+	}
 }
 
 int main(int argc, char *argv[])
 {
-	require_coalesced_pio();
+	TEST_REQUIRE(kvm_has_cap(KVM_CAP_COALESCED_MMIO));
+	TEST_REQUIRE(kvm_has_cap(KVM_CAP_COALESCED_PIO));
 
 	return test_harness_run(argc, argv);
 }

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Helpers shared by the coalesced PIO selftests: guest port I/O, the
- * coalesced ring as userspace sees it, and the VM's statistics of coalesced
- * PIO.
+ * Helpers shared by the project's hardening suite for coalesced PIO (not
+ * part of the series), the demo and the benchmark: guest port I/O, and the
+ * coalesced ring as userspace sees it.
  */
-#ifndef SELFTEST_KVM_COALESCED_PIO_H
-#define SELFTEST_KVM_COALESCED_PIO_H
+#ifndef KCP_HARDENING_H
+#define KCP_HARDENING_H
 
 #include <errno.h>
 #include <stdio.h>
@@ -322,73 +322,4 @@ static inline int __coalesced_io_zone(struct kvm_vm *vm, unsigned long ioctl_nr,
 #define __unregister_zone(vm, addr, size, pio) \
 	__coalesced_io_zone(vm, KVM_UNREGISTER_COALESCED_MMIO, addr, size, pio)
 
-/*
- * The VM's statistics of coalesced PIO (KVM_GET_STATS_FD), which KVM has
- * when coalesced PIO comes from a provider module: the pio writes appended
- * to the ring, and those inside a zone that exited because the ring was full
- * or its last index out of range.  KVM's C implementation does not count.
- */
-struct cpio_stats {
-	u64 writes;
-	u64 ring_full;
-	u64 bad_index;
-};
-
-/* Whether KVM has a statistic @name, reading the descriptors once. */
-static inline bool vm_has_stat(struct kvm_vm *vm, const char *name)
-{
-	struct kvm_binary_stats *stats = &vm->stats;
-	struct kvm_stats_desc *desc;
-	u32 i;
-
-	if (!stats->desc) {
-		read_stats_header(stats->fd, &stats->header);
-		stats->desc = read_stats_descriptors(stats->fd, &stats->header);
-	}
-	for (i = 0; i < stats->header.num_desc; i++) {
-		desc = get_stats_descriptor(stats->desc, i, &stats->header);
-		if (!strcmp(desc->name, name))
-			return true;
-	}
-	return false;
-}
-
-/* False, after saying why once, if KVM does not count coalesced PIO. */
-static inline bool cpio_stats_available(struct kvm_vm *vm)
-{
-	static bool warned;
-
-	if (vm_has_stat(vm, "coalesced_pio_writes"))
-		return true;
-	if (!warned)
-		printf("# KVM has no coalesced_pio_* statistics: counts not checked\n");
-	warned = true;
-	return false;
-}
-
-static inline void read_cpio_stats(struct kvm_vm *vm, struct cpio_stats *s)
-{
-	s->writes = vm_get_stat(vm, coalesced_pio_writes);
-	s->ring_full = vm_get_stat(vm, coalesced_pio_ring_full);
-	s->bad_index = vm_get_stat(vm, coalesced_pio_bad_index);
-}
-
-/* Compare every counter; skipped (with a note) where KVM does not count. */
-static inline void check_counters(struct kvm_vm *vm, u64 writes, u64 ring_full,
-				  u64 bad_index)
-{
-	struct cpio_stats c;
-
-	if (!cpio_stats_available(vm))
-		return;
-	read_cpio_stats(vm, &c);
-	TEST_ASSERT(c.writes == writes && c.ring_full == ring_full &&
-		    c.bad_index == bad_index,
-		    "coalesced_pio_* statistics: wanted writes %llu ring_full %llu bad_index %llu, got writes %llu ring_full %llu bad_index %llu",
-		    (unsigned long long)writes, (unsigned long long)ring_full,
-		    (unsigned long long)bad_index, (unsigned long long)c.writes,
-		    (unsigned long long)c.ring_full,
-		    (unsigned long long)c.bad_index);
-}
-
-#endif /* SELFTEST_KVM_COALESCED_PIO_H */
+#endif /* KCP_HARDENING_H */

@@ -1,0 +1,151 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Fail a test VM whose console stays silent, with its vCPUs' registers.
+
+  watchdog.py --console LOG --monitor SOCKET --qemu-pid PID
+              [--system-map MAP] [--limit SECONDS] [--report FILE]
+
+Watches the console log that QEMU writes.  When it has not grown for
+--limit seconds (default 300) while QEMU still runs, asks QEMU's human
+monitor (a unix socket, -monitor unix:SOCKET,server=on,wait=off) for every
+vCPU's registers, resolves each RIP that lies in the kernel to a symbol
+with System.map, prints it all with the console's tail, writes it to
+--report, and stops QEMU: the run then fails as a guest that did not
+finish, within minutes instead of the whole timeout.
+"""
+
+import argparse
+import bisect
+import os
+import re
+import signal
+import socket
+import sys
+import time
+
+
+def load_map(path):
+    """Sorted (address, name) of the text symbols of System.map."""
+    syms = []
+    try:
+        with open(path, encoding="ascii", errors="replace") as f:
+            for line in f:
+                parts = line.split()
+                if len(parts) >= 3 and parts[1] in "tTwW":
+                    syms.append((int(parts[0], 16), parts[2]))
+    except OSError:
+        return []
+    syms.sort()
+    return syms
+
+
+def resolve(syms, addr):
+    """NAME+0xOFF for a kernel address, or None."""
+    if not syms or addr < syms[0][0]:
+        return None
+    i = bisect.bisect_right([a for a, _ in syms], addr) - 1
+    base, name = syms[i]
+    if addr - base > 0x100000:
+        return None
+    return f"{name}+{addr - base:#x}"
+
+
+def monitor(path, commands, timeout=20.0):
+    """Send HMP commands, return what QEMU answered."""
+    out = b""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    try:
+        s.connect(path)
+        time.sleep(0.5)
+        for cmd in commands:
+            s.sendall(cmd.encode() + b"\n")
+            time.sleep(1.0)
+        s.sendall(b"\n")
+        end = time.time() + timeout
+        s.settimeout(2.0)
+        while time.time() < end:
+            try:
+                chunk = s.recv(65536)
+            except socket.timeout:
+                break
+            if not chunk:
+                break
+            out += chunk
+    finally:
+        s.close()
+    return out.decode(errors="replace")
+
+
+def annotate(text, syms):
+    """Append the symbol of every RIP= in QEMU's register dump."""
+    lines = []
+    for line in text.splitlines():
+        line = re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", line).rstrip()
+        m = re.search(r"RIP=([0-9a-f]{16})", line)
+        if m:
+            sym = resolve(syms, int(m.group(1), 16))
+            if sym:
+                line += f"   <{sym}>"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def alive(pid):
+    try:
+        os.kill(pid, 0)
+        return True
+    except OSError:
+        return False
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--console", required=True)
+    ap.add_argument("--monitor", required=True)
+    ap.add_argument("--qemu-pid", type=int, required=True)
+    ap.add_argument("--system-map")
+    ap.add_argument("--limit", type=int, default=300)
+    ap.add_argument("--report")
+    ap.add_argument("--poll", type=float, default=5.0)
+    args = ap.parse_args(argv)
+
+    size, since = -1, time.time()
+    while alive(args.qemu_pid):
+        try:
+            now_size = os.path.getsize(args.console)
+        except OSError:
+            now_size = 0
+        if now_size != size:
+            size, since = now_size, time.time()
+        elif time.time() - since >= args.limit:
+            break
+        time.sleep(args.poll)
+    else:
+        return 0
+
+    syms = load_map(args.system_map) if args.system_map else []
+    try:
+        dump = monitor(args.monitor, ["info cpus", "info registers -a"])
+    except OSError as e:
+        dump = f"(the monitor did not answer: {e})"
+    with open(args.console, encoding="utf-8", errors="replace") as f:
+        tail = f.readlines()[-30:]
+    report = [f"watchdog: the console was silent for {args.limit} s: the guest hangs",
+              "---- the vCPUs, from QEMU's monitor ----", annotate(dump, syms),
+              "---- the console's last lines ----"] + [t.rstrip("\n") for t in tail] + ["---- end ----"]
+    text = "\n".join(report) + "\n"
+    sys.stdout.write(text)
+    sys.stdout.flush()
+    if args.report:
+        with open(args.report, "w", encoding="utf-8") as f:
+            f.write(text)
+    try:
+        os.kill(args.qemu_pid, signal.SIGTERM)
+    except OSError:
+        pass
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
