@@ -26,6 +26,8 @@
 #   make matrix [C=a,b]     build-only: x86_64 KVM=m/y, RUST=n, no provider,
 #                           and arm64, riscv64, loongarch64, s390 (LLVM, W=1;
 #                           tools/matrix/, Documentation/build-matrix.md)
+#   make mutants [M=a,b]    break the series on purpose (tools/mutants.list)
+#                           and run make check's tests against each mutant
 #   make setup              only install the toolchain (tools/setup.sh)
 #   make test-tools         the workbench's own tests (tools/tests/)
 #   make check-debian       prove the set-up: make check in a new Debian 12
@@ -44,7 +46,7 @@ KMAKE_VARS ?= $(shell . $(TOOLS)/versions.mk; . $(TOOLS)/lib.sh; kmake_vars)
 
 .DEFAULT_GOAL := help
 .PHONY: help run check check-pristine check-qemu list-tests shell kdir bench modules \
-	clean setup test-tools check-debian series-check matrix
+	clean setup test-tools check-debian series-check matrix mutants
 
 help:
 	@sed -n '/^# usage:/,/^#$$/{/^#$$/d;s/^# \{0,1\}//;p}' $(firstword $(MAKEFILE_LIST))
@@ -78,6 +80,9 @@ series-check:
 
 matrix:
 	$(TOOLS)/matrix.sh $(subst $(comma), ,$(C))
+
+mutants:
+	$(TOOLS)/mutants.sh $(subst $(comma), ,$(M))
 
 bench:
 	$(TOOLS)/bench.sh $(if $(P),-p $(P)) $(if $(R),-r $(R))

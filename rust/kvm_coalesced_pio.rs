@@ -69,7 +69,9 @@ impl IoDeviceOps for PioZone {
             return Err(EOPNOTSUPP);
         }
 
-        // If the ring is full, KVM exits to userspace with the write: nothing is lost.
+        // If the ring is full, KVM exits to userspace with the write: nothing is lost. (Except
+        // for the string OUTs of an SEV-ES guest, whose elements after a refused one KVM drops,
+        // as it does for its C devices.)
         kvm.coalesced_ring()
             .append(addr, data, true)
             .map_err(|_| EOPNOTSUPP)

@@ -125,7 +125,9 @@ fi
 # The lint runs beside the builds of the programs; its report comes before
 # the guests boot, which a failed lint stops.
 lint_pid=
-if [ "$job" = check ] || [ "$job" = qemu ]; then
+if [ "${KCP_NO_LINT:-0}" = 1 ]; then
+	step "lint skipped (KCP_NO_LINT=1: tools/mutants.sh)"
+elif [ "$job" = check ] || [ "$job" = qemu ]; then
 	step "lint (tools/lint.sh), in the background"
 	lint_log=$dir/lint.log
 	"$here/lint.sh" "$dir" ${patched_qemu:+"$("$here/fetch-qemu.sh" | tail -1)"} >"$lint_log" 2>&1 &

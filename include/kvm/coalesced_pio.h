@@ -26,7 +26,10 @@ struct module;
  * first call, and keeps it until kvm_destroy_vm() has called @destroy_vm,
  * whatever the calls return.  So @owner cannot be unloaded while a VM uses
  * it, and no callback of a provider that unregisters in its module's exit
- * runs after the module is gone.
+ * runs after the module is gone.  The reference is taken while the module
+ * may still be initialising: a provider registers as the last step of its
+ * module's init, which must not fail after that.  The VM's debugfs file
+ * coalesced_pio says what serves it.
  *
  * KVM calls @register_zone and @unregister_zone with kvm->slots_lock held,
  * from an ioctl of the VM, so the provider may call

@@ -67,8 +67,8 @@ impl Kvm {
 /// # Invariants
 ///
 /// - The current thread holds the VM's `slots_lock` during `'a`.
-/// - Every module that registers a device through it stays loaded until the device is off the
-///   VM's buses.
+/// - The code of every device registered through it (the module that instantiates the device's
+///   type, or `vmlinux`) stays loaded until the device is off the VM's buses.
 pub struct SlotsLocked<'a>(&'a Kvm);
 
 impl<'a> SlotsLocked<'a> {

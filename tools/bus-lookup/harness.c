@@ -20,6 +20,7 @@
 #include <string.h>
 
 typedef uint64_t gpa_t;
+typedef uint32_t u32;
 struct kvm_io_device { int id; };
 struct kvm_vcpu;
 struct kvm_io_range { gpa_t addr; int len; struct kvm_io_device *dev; };
@@ -222,8 +223,8 @@ int main(int argc, char **argv)
 			if (bus->dev_count > 1 && rnd() % 5 == 0)
 				bus = remove_dev(bus, rnd() % bus->dev_count);
 			for (i = 1; i < bus->dev_count; i++)
-				if (bus->range[i].addr < bus->range[i - 1].addr)
-					fail(bus, 0, 0, "the bus is not sorted by address");
+				if (kvm_io_range_before(&bus->range[i], &bus->range[i - 1]))
+					fail(bus, 0, 0, "the bus is not sorted by address and length");
 			if (!bus->tree && kvm_io_bus_overlaps(bus))
 				fail(bus, 0, 0, "overlapping ranges but no tree");
 			with_tree += !!bus->tree;

@@ -14,10 +14,12 @@
 #include <kvm/coalesced_pio.h>
 #include <kvm/iodev.h>
 
+#include <linux/debugfs.h>
 #include <linux/kvm_host.h>
 #include <linux/lockdep.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
+#include <linux/seq_file.h>
 
 #include "coalesced_mmio.h"
 
@@ -108,4 +110,33 @@ void kvm_coalesced_pio_destroy_vm(struct kvm *kvm)
 	ops->destroy_vm(kvm);
 	kvm->coalesced_pio_ops = NULL;
 	module_put(ops->owner);
+}
+
+/*
+ * What serves the VM's pio zones, for the administrator: "undecided" before
+ * its first pio zone, "kvm" for KVM's own code, else the provider's module
+ * ("built-in" for a provider built into the kernel).
+ */
+static int kvm_coalesced_pio_show(struct seq_file *m, void *unused)
+{
+	struct kvm *kvm = m->private;
+	const struct kvm_coalesced_pio_ops *ops;
+
+	guard(mutex)(&kvm->slots_lock);
+	ops = kvm->coalesced_pio_ops;
+	if (!kvm->coalesced_pio_chosen)
+		seq_puts(m, "undecided\n");
+	else if (!ops)
+		seq_puts(m, "kvm\n");
+	else
+		seq_printf(m, "%s\n", ops->owner ? module_name(ops->owner) : "built-in");
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(kvm_coalesced_pio);
+
+/* The VM's debugfs file "coalesced_pio", removed with its directory. */
+void kvm_coalesced_pio_create_debugfs(struct kvm *kvm)
+{
+	debugfs_create_file("coalesced_pio", 0444, kvm->debugfs_dentry, kvm,
+			    &kvm_coalesced_pio_fops);
 }

@@ -130,8 +130,9 @@ impl<T: Provider> Adapter<T> {
     unsafe fn slots_locked<'a>(kvm: *mut bindings::kvm) -> SlotsLocked<'a> {
         // SAFETY: KVM calls the provider from an ioctl of the VM, so the VM is live during the
         // call, and with `slots_lock` held, by the contract of `struct kvm_coalesced_pio_ops`.
-        // A VM that KVM calls the provider for took a reference on the provider's module,
-        // `T::OwnerModule`, which is where the devices that `T` registers have their code, before
+        // The devices that `T` registers have their code in the provider's module,
+        // `T::OwnerModule`, or in crates built into `vmlinux` (such as this one), which is never
+        // unloaded; a VM that KVM calls the provider for took a reference on that module before
         // the first call, and keeps it until `kvm_destroy_vm()` has destroyed the VM's buses.
         unsafe { SlotsLocked::assume_locked(Kvm::from_raw(kvm)) }
     }
@@ -192,7 +193,7 @@ impl<T: Provider> Adapter<T> {
     /// # Safety
     ///
     /// KVM calls this once per VM for which it called the provider, from `kvm_destroy_vm()`, after
-    /// it has removed the VM's debugfs directory and destroyed the VM's I/O buses.
+    /// it has destroyed the VM's I/O buses.
     unsafe extern "C" fn destroy_vm(kvm: *mut bindings::kvm) {
         // SAFETY: `struct kvm` is valid until `kvm_destroy_vm()` returns. No other thread can
         // access `coalesced_pio_data`: the VM has no user left, so no ioctl calls the provider,
@@ -207,9 +208,9 @@ impl SlotsLocked<'_> {
     /// Returns the provider's state of the VM, `kvm->coalesced_pio_data`.
     #[inline]
     fn coalesced_pio_data(&self) -> *mut c_void {
-        // SAFETY: The VM is live; KVM writes `coalesced_pio_data` only from the provider's
-        // callbacks, with `slots_lock` held, which it is, and in `destroy_vm()`, which cannot run
-        // while the VM is live.
+        // SAFETY: The VM is live. Only this adapter accesses `coalesced_pio_data`: from the
+        // provider's callbacks, with `slots_lock` held, which it is, and in `destroy_vm()`, which
+        // cannot run while the VM is live.
         unsafe { (*self.as_raw()).coalesced_pio_data }
     }
 

@@ -61,10 +61,11 @@ impl Bus {
 /// Devices have no `read` operation: KVM offers the guest reads in their range to the next device
 /// on the bus, then to userspace. A device may stay on a bus until the VM is destroyed, hence
 /// `'static`: it cannot borrow anything that could go away before.
-pub trait IoDeviceOps: Send + Sync + Sized + 'static {
+pub trait IoDeviceOps: Send + Sync + 'static {
     /// Handles a guest write of `data` to `addr`.
     ///
-    /// Called in vCPU context, inside `kvm->srcu`: it must not sleep. `data` is a copy of the at
+    /// Called on the exit path of a vCPU, inside `kvm->srcu`: it should not sleep, since the vCPU
+    /// waits for it. `data` is a copy of the at
     /// most [`MAX_WRITE_LEN`] bytes written, taken before the call (KVM's buffer may be memory
     /// that the guest shares). An error (by convention [`EOPNOTSUPP`]) means that the device does
     /// not take the write: KVM offers it to the next device whose range contains it, then exits to
@@ -82,7 +83,11 @@ pub trait IoDeviceOps: Send + Sync + Sized + 'static {
 ///
 /// # Invariants
 ///
-/// `dev` is initialised and its `ops` point to the operations of `IoDevice<T>`.
+/// - `dev` is initialised and its `ops` point to the operations of `IoDevice<T>`.
+/// - Each registration of the device on a bus owns one reference on the [`Arc`] that holds it,
+///   given up with [`Arc::into_raw`] by [`SlotsLocked::io_bus_register_dev`], and KVM gives it
+///   back exactly once, through the destructor: when it unregisters the device, when it destroys
+///   the bus because it could not shrink it, or when it destroys the VM.
 #[pin_data]
 pub struct IoDevice<T: IoDeviceOps> {
     #[pin]
@@ -160,9 +165,10 @@ impl<T: IoDeviceOps> IoDevice<T> {
         let mut buf = [0u8; MAX_WRITE_LEN];
 
         // SAFETY: The caller guarantees that `val` is valid for reads of `len` bytes, each read
-        // below is aligned for its type, and every bit pattern is a valid integer. A race with
-        // another CPU that writes the buffer is not sound per Rust's rules, but is allowed per
-        // LKMM, as for `READ_ONCE()`; each read gives the old or the new value.
+        // below is aligned for its type, and every bit pattern is a valid integer. Another CPU
+        // may write the buffer meanwhile: the kernel reads memory it shares with other CPUs with
+        // volatile accesses, which are its `READ_ONCE()` (the LKMM defines the race, as for
+        // `kernel::io`'s system memory), and each read then gives the old or the new value.
         unsafe {
             match len {
                 1 => buf[0] = ptr::read_volatile(val),

@@ -113,9 +113,9 @@ impl<'a> CoalescedRing<'a> {
         let ring = self.ring;
 
         // SAFETY: `ring` is valid and aligned by the type invariant. Userspace may write `last` at
-        // any time, hence a single volatile read, as `READ_ONCE()` in C: a race with another CPU
-        // is not sound per Rust's rules, but is allowed per LKMM, and a `u32` has no invalid
-        // value.
+        // any time: it is read once, with a volatile read, which is the kernel's `READ_ONCE()`
+        // for memory shared with userspace (the LKMM defines the race), and every value of a
+        // `u32` is valid; whatever it is, it is checked before it is used.
         let last = unsafe { ptr::read_volatile(&raw const (*ring).last) };
         if last >= MAX {
             return Err(AppendError::BadIndex);
@@ -137,7 +137,7 @@ impl<'a> CoalescedRing<'a> {
         // through a pointer aligned for its type: `slot` is aligned for an entry, and `data`,
         // `DATA_LEN` bytes at an offset aligned for `u64`, for a `u64` (asserted at the top of
         // this file). Userspace may read and write the page at any time, hence volatile writes,
-        // as `WRITE_ONCE()` in C and allowed per LKMM as above, of each field in place as the C
+        // the kernel's `WRITE_ONCE()` for shared memory as above, of each field in place as the C
         // code does.
         unsafe {
             ptr::write_volatile(&raw mut (*slot).phys_addr, addr);

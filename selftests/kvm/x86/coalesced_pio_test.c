@@ -2,8 +2,10 @@
 /*
  * What coalesced PIO adds to coalesced_io_test: exact-width zones, zones
  * that are empty, nest or overlap, a ring whose indices userspace has
- * corrupted, and string I/O that fills the ring.  Userspace consumes the
- * ring as QEMU does: read last, read the entry at first, advance first.
+ * corrupted, and string I/O that fills the ring.  Each test says what
+ * served its VM's pio zones (the VM's debugfs file coalesced_pio: KVM's
+ * own code, or a provider).  Userspace consumes the ring as QEMU does:
+ * read last, read the entry at first, advance first.
  */
 #include <kvm_util.h>
 #include <processor.h>
@@ -45,6 +47,18 @@ FIXTURE_SETUP(cpio)
 
 FIXTURE_TEARDOWN(cpio)
 {
+	char path[64], what[64] = "unknown: no debugfs";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/kernel/debug/kvm/%d-%d/coalesced_pio",
+		 getpid(), self->vm->fd);
+	f = fopen(path, "r");
+	if (f) {
+		if (!fgets(what, sizeof(what), f))
+			strcpy(what, "unknown\n");
+		fclose(f);
+	}
+	ksft_print_msg("pio zones served by: %s%s", what, f ? "" : "\n");
 	kvm_vm_free(self->vm);
 }
 
