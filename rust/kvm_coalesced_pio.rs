@@ -22,7 +22,8 @@ use kernel::{
         iodev::{
             Bus,
             IoDevice,
-            IoDeviceOps, //
+            IoDeviceOps,
+            WriteData, //
         },
         Kvm,
         SlotsLocked, //
@@ -63,7 +64,7 @@ impl IoDeviceOps for PioZone {
     // Always inline into the device's C callback, which only forwards here: this is the
     // coalesced write itself, once per guest access.
     #[inline(always)]
-    fn write(&self, kvm: &Kvm, addr: u64, data: &[u8]) -> Result {
+    fn write(&self, kvm: &Kvm, addr: u64, data: &WriteData) -> Result {
         // CAST: A slice's length fits `u64`.
         if !self.takes(addr, data.len() as u64) {
             return Err(EOPNOTSUPP);

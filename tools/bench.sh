@@ -10,12 +10,14 @@
 # Builds two kernels from the pinned 7.3 tree with one config,
 # tools/bench.config (no KASAN, lockdep, kmemleak): "rust", with patches/
 # and the provider as a module (tools/bench-rust.config), and "stock", the
-# pristine tree, whose KVM has upstream's C coalesced PIO.  Builds tools/bench/coalesced_pio_bench against
-# each tree's selftest library, boots each kernel in QEMU with
-# -icount shift=0 (the guest's TSC counts executed instructions, so the
-# figures repeat from run to run), runs the benchmark there, and hands the
-# two console logs to tools/bench-report.py, which prints the tables and
-# the ratios and writes a CSV and a PNG.  Documentation/benchmark.md.
+# pristine tree, whose KVM has upstream's C coalesced PIO.  Builds
+# tools/bench/coalesced_pio_bench against each tree's selftest library,
+# boots each kernel in QEMU with -icount shift=0 (the guest's TSC counts
+# executed instructions, so the figures repeat from run to run), runs the
+# benchmark there (the series' kernel twice: with the provider loaded,
+# "rust", and without, "series-c", KVM's C code of the series), and hands
+# the three console logs to tools/bench-report.py, which prints the tables
+# and the ratios and writes a CSV and a PNG.  Documentation/benchmark.md.
 #
 # Environment: KCP_CACHE (build cache, default ~/.cache/kvm-coalesced-pio),
 # KCP_TIMEOUT (seconds each guest may run, default 1800).
@@ -112,10 +114,13 @@ results=$KCP_CACHE/bench/$stamp
 mkdir -p "$logdir" "$results"
 append_args=$(IFS=,; echo "${bench_args[*]}")
 logs=()
-for k in "${kernels[@]}"; do
-	dir=${dirs[$k]}
+# Three runs: the series' kernel with the provider loaded (rust) and
+# without it (series-c: KVM's C code of the series), and the stock kernel.
+for k in rust series-c stock; do
+	dir=${dirs[$k]:-${dirs[rust]}}
 	console=$logdir/bench-$k-$stamp.log
 	append="console=ttyS0 panic=-1 kcp.job=bench"
+	[ "$k" = series-c ] && append="$append kcp.provider=none"
 	[ -n "$append_args" ] && append="$append kcp.bench=$append_args"
 	step "boot '$k' (QEMU TCG -icount shift=0, timeout ${KCP_TIMEOUT:-1800}s, console log: $console)"
 	set +e

@@ -10,7 +10,9 @@
 # tests that failed.  The lint is skipped (the mutant patch is no part of
 # the series), but the host-side check of the bus lookup
 # (tools/bus-lookup/check.py) runs on each mutated tree, as the lint does.
-# Not part of make check: about 8 minutes a mutant.
+# Not part of make check: about 8 minutes a mutant.  It runs on a copy
+# of this checkout taken when it starts ($out/repo, with any uncommitted
+# changes), so editing the checkout meanwhile changes nothing in the run.
 #
 # Results: $KCP_CACHE/mutants/<date>/ (one make check log per mutant, and
 # table.md).
@@ -21,15 +23,17 @@ top=$(dirname "$here")
 . "$here/versions.mk"
 . "$here/lib.sh"
 
-list=$here/mutants.list
-tests=$(sed -n 's/^T: //p' "$list")
 out=$KCP_CACHE/mutants/$(date +%Y%m%d-%H%M%S)
 mkdir -p "$out"
-mutant_patch=$top/patches/9999-mutant.patch
-trap 'rm -f "$mutant_patch"' EXIT
+# The copy of the checkout that the run builds and tests.
+repo=$out/repo
+rsync -a --exclude=.git "$top/" "$repo/"
+mutant_patch=$repo/patches/9999-mutant.patch
+list=$repo/tools/mutants.list
+tests=$(sed -n 's/^T: //p' "$list")
 
 step "the series (tools/build-kernel.sh)"
-tree=$("$here/build-kernel.sh" | tail -1)/linux
+tree=$("$repo/tools/build-kernel.sh" | tail -1)/linux
 work=$KCP_CACHE/mutants/src
 if ! git -C "$work" rev-parse -q --verify HEAD >/dev/null 2>&1; then
 	rm -rf "$work"
@@ -87,10 +91,10 @@ while read -r name; do
 	step "mutant $name: $what"
 	mutate "$m"
 	caught=()
-	if ! "$PYTHON" "$here/bus-lookup/check.py" "$work" 2000 >"$out/$name.bus" 2>&1; then
+	if ! "$PYTHON" "$repo/tools/bus-lookup/check.py" "$work" 2000 >"$out/$name.bus" 2>&1; then
 		caught+=("bus-lookup check (lint)")
 	fi
-	KCP_NO_LINT=1 make -C "$top" check T="$tests" >"$out/$name.log" 2>&1 || true
+	KCP_NO_LINT=1 make -C "$repo" check T="$tests" >"$out/$name.log" 2>&1 || true
 	while read -r test; do
 		caught+=("$test")
 	done < <(grep -E '^FAIL ' "$out/$name.log" | awk '{ print $2 }' | sort -u)

@@ -19,7 +19,8 @@ use kernel::{
         iodev::{
             Bus,
             IoDevice,
-            IoDeviceOps, //
+            IoDeviceOps,
+            WriteData, //
         },
         Kvm,
         SlotsLocked, //
@@ -31,7 +32,7 @@ use kernel::{
 struct StrayZone;
 
 impl IoDeviceOps for StrayZone {
-    fn write(&self, kvm: &Kvm, addr: u64, data: &[u8]) -> Result {
+    fn write(&self, kvm: &Kvm, addr: u64, data: &WriteData) -> Result {
         kvm.coalesced_ring()
             .append(addr, data, true)
             .map_err(|_| EOPNOTSUPP)

@@ -59,6 +59,15 @@ class BenchReport(unittest.TestCase):
                                   "median,min,max,per_rep")
         self.assertEqual(len(rows), 1 + 2 * 12)
 
+    def test_series_c(self):
+        status, out, err = self.report(f"rust={LOG}", f"series-c={LOG}", f"stock={LOG}")
+        self.assertEqual(status, 0, err)
+        self.assertIn("kernel 'series-c' (7.3.4-kcp+)", out)
+        self.assertRegex(out, r"series C/C +OUT 0x70 +1\.000 +<= 1\.01  PASS")
+        # without it, no such line
+        _, out, _ = self.report(f"rust={LOG}", f"stock={LOG}")
+        self.assertNotIn("series C/C", out)
+
     def test_unfinished_or_splat_fails(self):
         bad = os.path.join(self.tmp, "bad.log")
         with open(LOG) as f:

@@ -37,6 +37,52 @@ use core::{
 /// abort's access size on arm64, and so on).
 pub const MAX_WRITE_LEN: usize = 8;
 
+/// The data of one guest write: at most [`MAX_WRITE_LEN`] bytes, in the order the guest wrote them
+/// to memory. It dereferences to those bytes.
+///
+/// # Invariants
+///
+/// `len <= MAX_WRITE_LEN`, and the bytes of `bytes` from `len` on are zero.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WriteData {
+    bytes: [u8; MAX_WRITE_LEN],
+    len: usize,
+}
+
+impl WriteData {
+    /// Returns the data of a write of `data`, or [`None`] if it is longer than [`MAX_WRITE_LEN`].
+    #[inline]
+    pub fn new(data: &[u8]) -> Option<Self> {
+        let mut bytes = [0u8; MAX_WRITE_LEN];
+        bytes.get_mut(..data.len())?.copy_from_slice(data);
+        // INVARIANT: `data.len() <= MAX_WRITE_LEN`, or `get_mut()` failed, and the bytes past it
+        // are still zero.
+        Some(Self {
+            bytes,
+            len: data.len(),
+        })
+    }
+
+    /// Returns the data zero-padded to [`MAX_WRITE_LEN`] bytes, as the little-endian `u64` whose
+    /// bytes in memory they are: one store of its `to_le()` writes them, in order, on any
+    /// architecture.
+    #[inline]
+    pub fn to_le_u64(&self) -> u64 {
+        u64::from_le_bytes(self.bytes)
+    }
+}
+
+impl Deref for WriteData {
+    type Target = [u8];
+
+    #[inline]
+    fn deref(&self) -> &[u8] {
+        // The invariant keeps `len` in range, so this cannot panic; the compiler drops the check
+        // where it knows `len`.
+        &self.bytes[..self.len]
+    }
+}
+
 /// An I/O bus of a VM.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Bus {
@@ -65,12 +111,11 @@ pub trait IoDeviceOps: Send + Sync + 'static {
     /// Handles a guest write of `data` to `addr`.
     ///
     /// Called on the exit path of a vCPU, inside `kvm->srcu`: it should not sleep, since the vCPU
-    /// waits for it. `data` is a copy of the at
-    /// most [`MAX_WRITE_LEN`] bytes written, taken before the call (KVM's buffer may be memory
-    /// that the guest shares). An error (by convention [`EOPNOTSUPP`]) means that the device does
-    /// not take the write: KVM offers it to the next device whose range contains it, then exits to
-    /// userspace with it.
-    fn write(&self, kvm: &Kvm, addr: u64, data: &[u8]) -> Result;
+    /// waits for it. `data` is a copy of the bytes written, taken before the call (KVM's buffer
+    /// may be memory that the guest shares). An error (by convention [`EOPNOTSUPP`]) means that
+    /// the device does not take the write: KVM offers it to the next device whose range contains
+    /// it, then exits to userspace with it.
+    fn write(&self, kvm: &Kvm, addr: u64, data: &WriteData) -> Result;
 }
 
 /// An I/O device implemented in Rust: a C `struct kvm_io_device` and the Rust data behind it.
@@ -157,38 +202,45 @@ impl<T: IoDeviceOps> IoDevice<T> {
     /// into a Rust reference would then be undefined behaviour, so it is read with volatile
     /// reads, as `READ_ONCE()` in C, one per aligned access as `memcpy()` would read it.
     ///
+    /// An aligned access is read as one word and kept as the little-endian value of its bytes in
+    /// memory order, whose `to_le_bytes()` are the data: the compiler then keeps the data in one
+    /// register, and [`WriteData::to_le_u64`] gives that register back.
+    ///
     /// # Safety
     ///
     /// `len <= MAX_WRITE_LEN`, and `val` must be valid for reads of `len` bytes.
     #[inline(always)]
-    unsafe fn copy_data(val: *const u8, len: usize) -> [u8; MAX_WRITE_LEN] {
-        let mut buf = [0u8; MAX_WRITE_LEN];
-
+    unsafe fn copy_data(val: *const u8, len: usize) -> WriteData {
         // SAFETY: The caller guarantees that `val` is valid for reads of `len` bytes, each read
         // below is aligned for its type, and every bit pattern is a valid integer. Another CPU
         // may write the buffer meanwhile: the kernel reads memory it shares with other CPUs with
         // volatile accesses, which are its `READ_ONCE()` (the LKMM defines the race, as for
         // `kernel::io`'s system memory), and each read then gives the old or the new value.
-        unsafe {
+        let bytes = unsafe {
             match len {
-                1 => buf[0] = ptr::read_volatile(val),
+                0 => [0; MAX_WRITE_LEN],
+                1 => u64::from(ptr::read_volatile(val)).to_le_bytes(),
                 2 if val.cast::<u16>().is_aligned() => {
-                    buf[..2].copy_from_slice(&ptr::read_volatile(val.cast::<u16>()).to_ne_bytes())
+                    u64::from(u16::from_le(ptr::read_volatile(val.cast::<u16>()))).to_le_bytes()
                 }
                 4 if val.cast::<u32>().is_aligned() => {
-                    buf[..4].copy_from_slice(&ptr::read_volatile(val.cast::<u32>()).to_ne_bytes())
+                    u64::from(u32::from_le(ptr::read_volatile(val.cast::<u32>()))).to_le_bytes()
                 }
                 8 if val.cast::<u64>().is_aligned() => {
-                    buf.copy_from_slice(&ptr::read_volatile(val.cast::<u64>()).to_ne_bytes())
+                    u64::from_le(ptr::read_volatile(val.cast::<u64>())).to_le_bytes()
                 }
                 _ => {
-                    for (i, byte) in buf.iter_mut().enumerate().take(len) {
+                    let mut bytes = [0u8; MAX_WRITE_LEN];
+                    for (i, byte) in bytes.iter_mut().enumerate().take(len) {
                         *byte = ptr::read_volatile(val.add(i));
                     }
+                    bytes
                 }
             }
-        }
-        buf
+        };
+        // INVARIANT: `len <= MAX_WRITE_LEN` by the safety requirements, and each arm above left
+        // the bytes from `len` on zero.
+        WriteData { bytes, len }
     }
 
     /// # Safety
@@ -214,15 +266,11 @@ impl<T: IoDeviceOps> IoDevice<T> {
         let dev = unsafe { Self::from_raw(this) };
         // SAFETY: The vCPU runs, so its file holds a reference on the VM, which is live.
         let kvm = unsafe { Kvm::from_raw((*vcpu).kvm) };
-        // KVM passes no buffer for a write of nothing (to `KVM_FAST_MMIO_BUS`): read nothing then.
-        let data = if len == 0 {
-            [0; MAX_WRITE_LEN]
-        } else {
-            // SAFETY: `len <= MAX_WRITE_LEN`, and KVM passes `len` readable bytes at `val`.
-            unsafe { Self::copy_data(val.cast::<u8>(), len) }
-        };
+        // SAFETY: `len <= MAX_WRITE_LEN`, and KVM passes `len` readable bytes at `val` (none for a
+        // write of nothing, to `KVM_FAST_MMIO_BUS`, which reads nothing).
+        let data = unsafe { Self::copy_data(val.cast::<u8>(), len) };
 
-        match dev.data.write(kvm, addr, &data[..len]) {
+        match dev.data.write(kvm, addr, &data) {
             Ok(()) => 0,
             Err(e) => e.to_errno(),
         }

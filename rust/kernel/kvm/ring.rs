@@ -9,7 +9,10 @@
 //!
 //! C header: [`include/uapi/linux/kvm.h`](srctree/include/uapi/linux/kvm.h)
 
-use super::Kvm;
+use super::{
+    iodev::WriteData,
+    Kvm, //
+};
 use crate::{
     bindings,
     sync::{
@@ -28,9 +31,12 @@ pub const MAX: u32 = bindings::KVM_COALESCED_MMIO_MAX as u32;
 
 crate::static_assert!(bindings::KVM_COALESCED_MMIO_MAX <= u32::MAX as usize);
 
-/// The number of data bytes an entry holds.
+/// The number of data bytes an entry holds: those of any write ([`MAX_WRITE_LEN`]).
+///
+/// [`MAX_WRITE_LEN`]: super::iodev::MAX_WRITE_LEN
 pub const DATA_LEN: usize = 8;
 
+crate::static_assert!(super::iodev::MAX_WRITE_LEN == DATA_LEN);
 // `append` writes an entry's data as one `u64`.
 crate::static_assert!(size_of::<u64>() == DATA_LEN);
 crate::static_assert!(
@@ -45,8 +51,6 @@ pub enum AppendError {
     Full,
     /// Userspace set `last` out of range (`last >= MAX`).
     BadIndex,
-    /// The data is longer than [`DATA_LEN`] bytes.
-    TooLong,
 }
 
 /// A coalesced I/O ring and the lock that serialises the kernel's writers.
@@ -91,23 +95,11 @@ impl<'a> CoalescedRing<'a> {
     ///
     /// Inline: it is the whole of a coalesced write, once per guest access.
     #[inline]
-    pub fn append(&self, addr: u64, data: &[u8], pio: bool) -> Result<(), AppendError> {
-        // The data, zero-padded to `DATA_LEN` bytes, as the little-endian word that holds those
-        // bytes in memory order on any architecture; made before the lock is taken, so that only
-        // the word is kept across the call. The widths of port I/O and of most MMIO accesses load
-        // as one word, without a call to `memcpy()`.
-        let word = match *data {
-            [a] => u64::from(a),
-            [a, b, c, d] => u64::from(u32::from_le_bytes([a, b, c, d])),
-            [a, b] => u64::from(u16::from_le_bytes([a, b])),
-            [a, b, c, d, e, f, g, h] => u64::from_le_bytes([a, b, c, d, e, f, g, h]),
-            _ if data.len() < DATA_LEN => {
-                let mut bytes = [0u8; DATA_LEN];
-                bytes[..data.len()].copy_from_slice(data);
-                u64::from_le_bytes(bytes)
-            }
-            _ => return Err(AppendError::TooLong),
-        };
+    pub fn append(&self, addr: u64, data: &WriteData, pio: bool) -> Result<(), AppendError> {
+        // Only the data's word is kept across the lock call.
+        let word = data.to_le_u64();
+        // CAST: `data.len() <= DATA_LEN` (asserted above to be `MAX_WRITE_LEN`).
+        let len = data.len() as u32;
 
         let _guard = self.lock.lock();
         let ring = self.ring;
@@ -141,8 +133,7 @@ impl<'a> CoalescedRing<'a> {
         // code does.
         unsafe {
             ptr::write_volatile(&raw mut (*slot).phys_addr, addr);
-            // CAST: `data.len() <= DATA_LEN`, checked above.
-            ptr::write_volatile(&raw mut (*slot).len, data.len() as u32);
+            ptr::write_volatile(&raw mut (*slot).len, len);
             ptr::write_volatile(&raw mut (*slot).__bindgen_anon_1.pio, u32::from(pio));
             // One store of the data, which the volatile write of a byte array is not.
             ptr::write_volatile((&raw mut (*slot).data).cast::<u64>(), word.to_le());
@@ -180,6 +171,7 @@ impl Kvm {
 mod tests {
     use super::*;
     use crate::{
+        error::code::EINVAL,
         new_spinlock,
         page::PAGE_SIZE,
         prelude::*, //
@@ -267,16 +259,21 @@ mod tests {
         n.to_le_bytes()
     }
 
+    fn wd(bytes: &[u8]) -> Result<WriteData> {
+        WriteData::new(bytes).ok_or(EINVAL)
+    }
+
     #[test]
     fn empty_ring() -> Result {
         let mut t = TestRing::new()?;
-        assert_eq!(t.ring().append(0x70, &[0x8f], true), Ok(()));
+        assert_eq!(t.ring().append(0x70, &wd(&[0x8f])?, true), Ok(()));
         assert_eq!(t.last(), 1);
         let (addr, len, pio, data) = t.entry(0);
         assert_eq!((addr, len, pio, data[0]), (0x70, 1, 1, 0x8f));
 
         assert_eq!(
-            t.ring().append(0x1000, &[1, 2, 3, 4, 5, 6, 7, 8], false),
+            t.ring()
+                .append(0x1000, &wd(&[1, 2, 3, 4, 5, 6, 7, 8])?, false),
             Ok(())
         );
         assert_eq!(t.last(), 2);
@@ -289,15 +286,15 @@ mod tests {
     fn fill_then_full() -> Result {
         let mut t = TestRing::new()?;
         for i in 0..MAX - 1 {
-            assert_eq!(t.ring().append(0xcf8, &data_for(i), true), Ok(()));
+            assert_eq!(t.ring().append(0xcf8, &wd(&data_for(i))?, true), Ok(()));
         }
         assert_eq!(t.last(), MAX - 1);
         assert_eq!(
-            t.ring().append(0xcf8, &data_for(MAX), true),
+            t.ring().append(0xcf8, &wd(&data_for(MAX))?, true),
             Err(AppendError::Full)
         );
         assert_eq!(
-            t.ring().append(0x1000, &data_for(MAX), false),
+            t.ring().append(0x1000, &wd(&data_for(MAX))?, false),
             Err(AppendError::Full)
         );
         assert_eq!(t.last(), MAX - 1);
@@ -319,9 +316,12 @@ mod tests {
             t.set(start, start);
             for i in 0..MAX - 1 {
                 let port = (u64::from(start) << 16) | u64::from(i);
-                assert_eq!(t.ring().append(port, &data_for(start ^ i), true), Ok(()));
+                assert_eq!(
+                    t.ring().append(port, &wd(&data_for(start ^ i))?, true),
+                    Ok(())
+                );
             }
-            assert_eq!(t.ring().append(0, &[0], true), Err(AppendError::Full));
+            assert_eq!(t.ring().append(0, &wd(&[0])?, true), Err(AppendError::Full));
             assert_eq!(t.last(), (start + MAX - 1) % MAX);
             for i in 0..MAX - 1 {
                 let (addr, len, pio, data) = t.entry((start + i) % MAX);
@@ -332,8 +332,8 @@ mod tests {
             // Userspace consumes one entry: there is room for exactly one more.
             let last = t.last();
             t.set((start + 1) % MAX, last);
-            assert_eq!(t.ring().append(1, &[1], true), Ok(()));
-            assert_eq!(t.ring().append(2, &[2], true), Err(AppendError::Full));
+            assert_eq!(t.ring().append(1, &wd(&[1])?, true), Ok(()));
+            assert_eq!(t.ring().append(2, &wd(&[2])?, true), Err(AppendError::Full));
         }
         assert!(t.guard_intact());
         Ok(())
@@ -346,7 +346,7 @@ mod tests {
             t.set(0, last);
             let before = t.snapshot()?;
             assert_eq!(
-                t.ring().append(0x70, &[1], true),
+                t.ring().append(0x70, &wd(&[1])?, true),
                 Err(AppendError::BadIndex)
             );
             assert_eq!(t.last(), last);
@@ -364,7 +364,7 @@ mod tests {
             // the ring: `last` keeps wrapping below `MAX`.
             t.set(first, 0);
             for i in 0..2 * MAX {
-                assert_eq!(t.ring().append(0x70, &data_for(i), true), Ok(()));
+                assert_eq!(t.ring().append(0x70, &wd(&data_for(i))?, true), Ok(()));
                 assert_eq!(t.last(), (i + 1) % MAX);
             }
         }
@@ -378,11 +378,14 @@ mod tests {
         let data = [0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88];
         // Leave garbage in the slots first: a shorter entry must not keep it.
         for _ in 0..=DATA_LEN {
-            assert_eq!(t.ring().append(0x70, &[0xff; DATA_LEN], false), Ok(()));
+            assert_eq!(
+                t.ring().append(0x70, &wd(&[0xff; DATA_LEN])?, false),
+                Ok(())
+            );
         }
         t.set(0, 0);
         for len in 0..=DATA_LEN {
-            assert_eq!(t.ring().append(0xcf8, &data[..len], true), Ok(()));
+            assert_eq!(t.ring().append(0xcf8, &wd(&data[..len])?, true), Ok(()));
             let mut want = [0u8; DATA_LEN];
             want[..len].copy_from_slice(&data[..len]);
             // CAST: `len <= DATA_LEN`.
@@ -393,14 +396,14 @@ mod tests {
     }
 
     #[test]
-    fn too_long() -> Result {
-        let mut t = TestRing::new()?;
-        let before = t.snapshot()?;
-        assert_eq!(
-            t.ring().append(0x70, &[0; DATA_LEN + 1], true),
-            Err(AppendError::TooLong)
-        );
-        assert!(t.snapshot()?[..] == before[..]);
+    fn write_data() -> Result {
+        assert_eq!(WriteData::new(&[0; DATA_LEN + 1]), None);
+        let data = wd(&[0x11, 0x22, 0x33])?;
+        assert_eq!(*data, [0x11, 0x22, 0x33]);
+        assert_eq!(data.to_le_u64(), 0x33_2211);
+        assert_eq!(wd(&[])?.to_le_u64(), 0);
+        let data = wd(&[1, 2, 3, 4, 5, 6, 7, 8])?;
+        assert_eq!(data.to_le_u64(), 0x0807_0605_0403_0201);
         Ok(())
     }
 }
