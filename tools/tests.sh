@@ -14,7 +14,9 @@
 #                                 separated); make check T=... calls this
 #
 # JOBS is a comma-separated list of the jobs that run a test: check (the
-# test kernel of make check, with the Rust provider), c (the same series
+# test kernel of make check, with the Rust provider), check2 (the same
+# kernel, in a second guest that make check boots beside the first, so
+# that the two cores share the long tests), c (the same series
 # configured without it, also part of make check), run (make run, the main
 # job), pristine (make check-pristine, the unpatched tree) and qemu (make
 # check-qemu: the test kernel, with the patched QEMU of tools/qemu/).  A KUnit
@@ -27,7 +29,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 registry=${KCP_TESTS_LIST:-$here/tests.list}
-JOBS="check c run pristine qemu"
+JOBS="check check2 c run pristine qemu"
 
 die() {
 	echo "error: $*" >&2

@@ -37,7 +37,7 @@ top=$(dirname "$here")
 job=${1:-check}
 tests=${2:-}
 case "$job" in
-check) jobs=(check c) ;;
+check) jobs=(check check2 c) ;;
 pristine) jobs=(pristine) ;;
 qemu) jobs=(qemu) ;;
 run | shell) jobs=(run) ;;
@@ -205,7 +205,7 @@ stage() {
 	rm -rf "$s"
 	mkdir -p "$s/lib/modules" "$s/tests"
 	modules "$o" "$s"
-	if [ "$kind" = check ] || [ "$kind" = qemu ]; then
+	if [ "$kind" = check ] || [ "$kind" = check2 ] || [ "$kind" = qemu ]; then
 		mkdir -p "$s/lib/modules/extra" "$s/lib/modules/faulty"
 		module_build provider "$top"
 		llvm-strip-19 --strip-debug -o "$s/lib/modules/extra/kvm_coalesced_pio.ko" "$ko"
@@ -239,7 +239,7 @@ stage() {
 # initramfs KIND STAGE OUTPUT
 initramfs() {
 	"$here/mkinitramfs.sh" "$out" "$2" "$3"
-	if [ "$1" = check ] || [ "$1" = run ] || [ "$1" = qemu ]; then
+	if [ "$1" = check ] || [ "$1" = check2 ] || [ "$1" = run ] || [ "$1" = qemu ]; then
 		# Debian's QEMU, its libraries and firmware, and the nested guest
 		# of the nested_qemu test (and for make check-qemu the patched
 		# QEMU): a piece of its own, built once per key, unpacked over the
@@ -339,8 +339,10 @@ if [ -n "$lint_pid" ]; then
 	fi
 fi
 
-# Stage every kernel's guest, then boot them: the C one (job c) in the
-# background, beside the test kernel's, each on one TCG thread.
+# Stage every job's guest, then boot them: the first in the foreground,
+# the others (make check's second guest of the test kernel, check2, and
+# the C kernel's, c) in the background beside it, each on one TCG thread;
+# their reports follow the first one's.
 kinds=()
 for kind in "${jobs[@]}"; do
 	wanted "$kind" || continue
@@ -355,33 +357,31 @@ done
 
 status=0
 ran=()
-bg=
-if [ ${#kinds[@]} -gt 1 ] && [[ " ${kinds[*]} " == *" c "* ]]; then
-	bg_out=$dir/boot-c.out
-	step "the c guest boots in the background (its report follows the check guest's)"
-	boot c "$dir/out-c" "$dir/initramfs-c.cpio.gz" >"$bg_out" 2>&1 &
-	bg=$!
-fi
-for kind in "${kinds[@]}"; do
+declare -A bg=()
+for kind in "${kinds[@]:1}"; do
 	o=$out
 	[ "$kind" = c ] && o=$dir/out-c
-	[ "$kind" = c ] && [ -n "$bg" ] && continue
-	if boot "$kind" "$o" "$dir/initramfs-$kind.cpio.gz"; then
+	step "the $kind guest boots in the background (its report follows the ${kinds[0]} guest's)"
+	boot "$kind" "$o" "$dir/initramfs-$kind.cpio.gz" >"$dir/boot-$kind.out" 2>&1 &
+	bg[$kind]=$!
+done
+o=$out
+[ "${kinds[0]}" = c ] && o=$dir/out-c
+if boot "${kinds[0]}" "$o" "$dir/initramfs-${kinds[0]}.cpio.gz"; then
+	ran+=("${kinds[0]}: passed")
+else
+	ran+=("${kinds[0]}: FAILED")
+	status=1
+fi
+for kind in "${kinds[@]:1}"; do
+	if wait "${bg[$kind]}"; then bg_rc=0; else bg_rc=$?; fi
+	cat "$dir/boot-$kind.out"
+	if [ $bg_rc = 0 ]; then
 		ran+=("$kind: passed")
 	else
 		ran+=("$kind: FAILED")
 		status=1
 	fi
 done
-if [ -n "$bg" ]; then
-	if wait "$bg"; then bg_rc=0; else bg_rc=$?; fi
-	cat "$bg_out"
-	if [ $bg_rc = 0 ]; then
-		ran+=("c: passed")
-	else
-		ran+=("c: FAILED")
-		status=1
-	fi
-fi
 [ ${#ran[@]} = 1 ] || echo "kernels: ${ran[*]}"
 exit $status

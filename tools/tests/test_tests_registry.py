@@ -92,7 +92,7 @@ class Registry(unittest.TestCase):
         for text, msg in (
             ("t1 check ten /tests/t1\n", "TIMEOUT 'ten' is not a number"),
             ("t1 check 10\n", "no COMMAND"),
-            ("t1 nightly 10 /tests/t1\n", "JOB 'nightly' is not one of: check c run pristine qemu"),
+            ("t1 nightly 10 /tests/t1\n", "JOB 'nightly' is not one of: check check2 c run pristine qemu"),
             ("kunit:a check 10 -\n", "a KUnit suite has '-' for both TIMEOUT and COMMAND"),
             ("t1 check 10 /tests/t1\nt1 check 20 /tests/t1\n", "test 't1' already at tests.list:1"),
             ("k check,run - -\nk run 20 /tests/k\n", "test 'k' already at tests.list:1"),
