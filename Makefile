@@ -44,6 +44,12 @@ comma := ,
 # another toolchain, pass its own, e.g. KMAKE_VARS="LLVM=1".
 KMAKE_VARS ?= $(shell . $(TOOLS)/versions.mk; . $(TOOLS)/lib.sh; kmake_vars)
 
+# The workbench's scripts run make themselves (the kernel's among them),
+# and must not inherit this make's command line through MAKEFLAGS: the
+# kernel's Makefile would read C=, M= or T= of `make matrix C=...` or
+# `make mutants M=...` as its own (C=: the checker, M=: an external module).
+WB := env -u MAKEFLAGS -u MFLAGS
+
 .DEFAULT_GOAL := help
 .PHONY: help run check check-pristine check-qemu list-tests shell kdir bench modules \
 	clean setup test-tools check-debian series-check matrix mutants
@@ -52,43 +58,43 @@ help:
 	@sed -n '/^# usage:/,/^#$$/{/^#$$/d;s/^# \{0,1\}//;p}' $(firstword $(MAKEFILE_LIST))
 
 run:
-	$(TOOLS)/workbench.sh run
+	$(WB) $(TOOLS)/workbench.sh run
 
 # Set-up, then the workbench's own tests, then the build and the guest:
 # tools/workbench.sh does all of it, in that order.
 check:
-	$(TOOLS)/workbench.sh check $(T)
+	$(WB) $(TOOLS)/workbench.sh check $(T)
 
 check-pristine:
-	$(TOOLS)/workbench.sh pristine $(T)
+	$(WB) $(TOOLS)/workbench.sh pristine $(T)
 
 check-qemu:
-	$(TOOLS)/workbench.sh qemu $(T)
+	$(WB) $(TOOLS)/workbench.sh qemu $(T)
 
 list-tests:
 	@$(TOOLS)/tests.sh list
 
 shell:
-	$(TOOLS)/workbench.sh shell
+	$(WB) $(TOOLS)/workbench.sh shell
 
 # The KDIR alone on stdout; the build's progress on stderr.
 kdir:
-	@$(TOOLS)/workbench.sh kdir
+	@$(WB) $(TOOLS)/workbench.sh kdir
 
 series-check:
-	$(TOOLS)/series-check.sh
+	$(WB) $(TOOLS)/series-check.sh
 
 matrix:
-	$(TOOLS)/matrix.sh $(subst $(comma), ,$(C))
+	$(WB) $(TOOLS)/matrix.sh $(subst $(comma), ,$(C))
 
 mutants:
-	$(TOOLS)/mutants.sh $(subst $(comma), ,$(M))
+	$(WB) $(TOOLS)/mutants.sh $(subst $(comma), ,$(M))
 
 bench:
-	$(TOOLS)/bench.sh $(if $(P),-p $(P)) $(if $(R),-r $(R))
+	$(WB) $(TOOLS)/bench.sh $(if $(P),-p $(P)) $(if $(R),-r $(R))
 
 setup:
-	$(TOOLS)/setup.sh
+	$(WB) $(TOOLS)/setup.sh
 
 # The host-side tools' own tests (recorded guest logs, the test registry).
 test-tools:
@@ -96,11 +102,11 @@ test-tools:
 	/usr/bin/python3 -m unittest discover -s $(TOOLS)/tests -q
 
 check-debian:
-	$(TOOLS)/debootstrap-check.sh
+	$(WB) $(TOOLS)/debootstrap-check.sh
 
 ifeq ($(KDIR),)
 modules:
-	@kdir=$$($(TOOLS)/workbench.sh kdir) && $(MAKE) --no-print-directory KDIR="$$kdir" modules
+	@kdir=$$($(WB) $(TOOLS)/workbench.sh kdir) && $(MAKE) --no-print-directory KDIR="$$kdir" modules
 else
 # Refuse, in one line, a tree the module cannot build against: not built,
 # without the series, or built with another compiler than KMAKE_VARS names.

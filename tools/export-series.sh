@@ -81,6 +81,14 @@ check() {
 			bad=1
 		fi
 	done < <(added)
+	# The cover letter's text is cover-letter.txt's (the export writes it).
+	local cover=$top/patches/0000-cover-letter.patch
+	if ! sed '1,2d' "$top/patches/cover-letter.txt" |
+		cmp -s - <(sed -n "5,$(($(wc -l <"$top/patches/cover-letter.txt") + 2))p" "$cover") ||
+		[ "$(sed -n 3p "$cover" | sed 's/^Subject: \[[^]]*\] //')" != "$(head -1 "$top/patches/cover-letter.txt")" ]; then
+		echo "patches/0000-cover-letter.patch is not written from patches/cover-letter.txt"
+		bad=1
+	fi
 	if [ $bad = 1 ]; then
 		echo "to regenerate the patches from the sources: tools/export-series.sh --sources"
 		return 1

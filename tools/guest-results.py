@@ -38,6 +38,11 @@ RUNNING = re.compile(r"^# kcp: running (\S+)$")
 # from a test the guest runs, "# # ok 1 x" from one that run_kselftest.sh
 # runs; the runner's line for the whole binary is not a case.
 CASE = re.compile(r"^#(?: #)*\s(ok|not ok) (\d+) (.*?)(?:\s+#\s*(.*))?$")
+# A nested plan ("# 1..6", "# # 1..0 # SKIP ...") and a nested result, with
+# their depth (the number of leading "# "): each plan must be kept, by as
+# many results at its depth before the next plan there or the test's end.
+NESTED_PLAN = re.compile(r"^((?:# )+)1\.\.(\d+)(?:\s+#.*)?$")
+NESTED_RESULT = re.compile(r"^((?:# )+)(?:ok|not ok) \d+\b")
 RUNNER_LINE = re.compile(r"selftests: \S+: ")
 
 # Kernel messages that mean something went wrong, whatever the tests said.
@@ -91,6 +96,8 @@ class Result:
         self.lines = []
         self.running = None  # the test whose output this is
         self.cases = []  # (test, case, "pass" | "fail" | "skip")
+        self.nested = {}  # depth -> [planned, reported], of the running test
+        self.broken_plans = []  # (test, depth, planned, reported)
 
 
 def is_splat(msg):
@@ -104,6 +111,29 @@ def classify(status, directive):
     if status == "ok":
         return "skip" if directive.upper().startswith("SKIP") else "pass"
     return "fail"
+
+
+def close_plan(res, depth):
+    """Check the running test's nested plan at depth, and forget it."""
+    planned, reported = res.nested.pop(depth)
+    if planned != reported:
+        res.broken_plans.append((res.running, depth, planned, reported))
+
+
+def nested_line(res, line):
+    """Count a running test's nested plans and results."""
+    m = NESTED_PLAN.match(line)
+    if m:
+        depth = len(m.group(1)) // 2
+        if depth in res.nested:
+            close_plan(res, depth)
+        res.nested[depth] = [int(m.group(2)), 0]
+        return
+    m = NESTED_RESULT.match(line)
+    if m:
+        depth = len(m.group(1)) // 2
+        if depth in res.nested:
+            res.nested[depth][1] += 1
 
 
 def feed(res, line):
@@ -136,12 +166,17 @@ def feed(res, line):
     if m:
         res.running = m.group(1)
         return line
+    if res.running:
+        nested_line(res, line)
     m = CASE.match(line)
     if m and res.running and not RUNNER_LINE.search(m.group(3)):
         res.cases.append((res.running, m.group(3), classify(m.group(1), m.group(4))))
         return line
     m = RESULT.match(line)
     if m:
+        if res.running:
+            for depth in sorted(res.nested):
+                close_plan(res, depth)
         res.tests.append((m.group(3), classify(m.group(1), m.group(4)), m.group(4) or ""))
         res.running = None
     return line
@@ -192,6 +227,11 @@ def judge(res, log_path, out=sys.stdout, tail=40, expect=None):
     for test, case, verdict in res.cases:
         if verdict == "fail" and verdicts.get(test) == "pass":
             problems.append(f"{test} passed, but its case '{case}' failed")
+    # So does one that planned more (or fewer) cases than it reported.
+    for test, depth, planned, reported in res.broken_plans:
+        if verdicts.get(test) == "pass":
+            problems.append(f"{test} passed, but it planned {planned} results at depth "
+                            f"{depth} and reported {reported}")
 
     for name, verdict, note in res.tests:
         print(f"{verdict.upper():4} {name}{'  # ' + note if note else ''}", file=out)

@@ -40,7 +40,8 @@ if ! git -C "$work" rev-parse -q --verify HEAD >/dev/null 2>&1; then
 	git -C "$tree" worktree prune
 	git -C "$tree" worktree add -q --detach "$work" HEAD
 fi
-git -C "$work" checkout -q --detach "$(git -C "$tree" rev-parse HEAD)"
+base=$(git -C "$tree" rev-parse HEAD)
+git -C "$work" checkout -q --detach "$base"
 git -C "$work" reset -q --hard
 
 # The list, one directory per mutant: file, old, new, what.
@@ -66,7 +67,8 @@ PY
 
 # mutate DIR: the mutant patch of the mutant in DIR, from the series' tree.
 mutate() {
-	git -C "$work" reset -q --hard
+	# Each mutant on the series alone, not on the one before it.
+	git -C "$work" reset -q --hard "$base"
 	"$PYTHON" - "$work/$(cat "$1/file")" "$1/old" "$1/new" <<'PY'
 import sys
 path, old, new = sys.argv[1], open(sys.argv[2]).read(), open(sys.argv[3]).read()
@@ -113,7 +115,7 @@ while read -r name; do
 	fi
 done <"$out/m/order"
 rm -f "$mutant_patch"
-git -C "$work" reset -q --hard
+git -C "$work" reset -q --hard "$base"
 cat "$out/table.md"
 echo "results: $out"
 [ $caught_all = 1 ]

@@ -53,6 +53,21 @@ class GuestResults(unittest.TestCase):
         self.assertEqual(out[-1], "2 passed, 1 failed, 0 skipped "
                                   "(4 cases: 2 passed, 1 failed, 1 skipped)")
 
+    def test_nested_plan_kept(self):
+        # A test that passes having reported fewer results than it planned
+        # fails the run; plans kept at every depth (run_kselftest.sh's and
+        # the binary's) and a plan of 0 with SKIP pass.
+        status, out = judge("plan-broken.log")
+        self.assertEqual(status, 1)
+        self.assertIn("error: t1 passed, but it planned 3 results at depth 1 "
+                      "and reported 2", out)
+        self.assertFalse(any("t2" in line and line.startswith("error:") for line in out), out)
+        self.assertFalse(any("t3" in line and line.startswith("error:") for line in out), out)
+        # tools/guest/expect-fail shows its test's output behind "| ": its
+        # failed cases are what it expects, not cases of its own.
+        self.assertFalse(any("t4" in line and line.startswith("error:") for line in out), out)
+        self.assertIn("PASS t4", out)
+
     def test_skipped_test(self):
         status, out = judge("skip.log")
         self.assertEqual(status, 0, out)
