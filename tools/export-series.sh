@@ -54,6 +54,24 @@ if [ "$mode" != check ] && [ -n "$(git_t status --porcelain --untracked-files=no
 	die "$tree has uncommitted changes: commit them first"
 fi
 
+# The cover letter, on stdout: cover-letter.txt's text, then what git
+# format-patch puts below it, for the series pristine..HEAD.
+cover_letter() {
+	local n
+	n=$(git_t rev-list --count pristine..HEAD)
+	printf 'From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001\n'
+	printf 'From: %s <%s>\n' "$SERIES_AUTHOR_NAME" "$SERIES_AUTHOR_EMAIL"
+	sed -n '1s/^/Subject: [PATCH v'"$SERIES_VERSION"' 00\/'"$(printf %02d "$n")"'] /p' "$top/patches/cover-letter.txt"
+	echo
+	sed '1,2d' "$top/patches/cover-letter.txt"
+	echo
+	git_t shortlog pristine..HEAD | sed 's/^/  /; s/^  $//'
+	echo
+	git_t diff --stat=72 --summary pristine HEAD
+	echo
+	echo "base-commit: $(git_t rev-parse 'pristine^{commit}') (Debian $KERNEL_DEB_PKG $KERNEL_DEB_VERSION)"
+}
+
 # The files the series adds (kernel paths), and the sources managed here.
 added() { git_t diff --name-only --diff-filter=A pristine HEAD; }
 managed() {
@@ -81,12 +99,15 @@ check() {
 			bad=1
 		fi
 	done < <(added)
-	# The cover letter's text is cover-letter.txt's (the export writes it).
+	# The cover letter is what the export writes from cover-letter.txt,
+	# but for the id of the pristine import in base-commit: the import is
+	# committed on each machine, so its id is the machine's own.
 	local cover=$top/patches/0000-cover-letter.patch
-	if ! sed '1,2d' "$top/patches/cover-letter.txt" |
-		cmp -s - <(sed -n "5,$(($(wc -l <"$top/patches/cover-letter.txt") + 2))p" "$cover") ||
-		[ "$(sed -n 3p "$cover" | sed 's/^Subject: \[[^]]*\] //')" != "$(head -1 "$top/patches/cover-letter.txt")" ]; then
-		echo "patches/0000-cover-letter.patch is not written from patches/cover-letter.txt"
+	if ! cmp -s <(cover_letter | grep -v '^base-commit: ') <(grep -v '^base-commit: ' "$cover"); then
+		echo "patches/0000-cover-letter.patch is not written from patches/cover-letter.txt and the series:"
+		diff -u --label generated --label patches/0000-cover-letter.patch \
+			<(cover_letter | grep -v '^base-commit: ') <(grep -v '^base-commit: ' "$cover") |
+			head -20 | sed 's/^/  /'
 		bad=1
 	fi
 	if [ $bad = 1 ]; then
@@ -131,20 +152,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 git_t format-patch -q --zero-commit --no-signature --subject-prefix="PATCH v$SERIES_VERSION" \
 	-o "$tmp" pristine..HEAD
-# The cover letter: its text, then what git format-patch puts below it.
-{
-	printf 'From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001\n'
-	printf 'From: %s <%s>\n' "$SERIES_AUTHOR_NAME" "$SERIES_AUTHOR_EMAIL"
-	sed -n '1s/^/Subject: [PATCH v'"$SERIES_VERSION"' 00\/'"$(printf %02d "$n")"'] /p' "$top/patches/cover-letter.txt"
-	echo
-	sed '1,2d' "$top/patches/cover-letter.txt"
-	echo
-	git_t shortlog pristine..HEAD | sed 's/^/  /; s/^  $//'
-	echo
-	git_t diff --stat=72 --summary pristine HEAD
-	echo
-	echo "base-commit: $(git_t rev-parse 'pristine^{commit}') (Debian $KERNEL_DEB_PKG $KERNEL_DEB_VERSION)"
-} >"$tmp/0000-cover-letter.patch"
+cover_letter >"$tmp/0000-cover-letter.patch"
 find "$top/patches" -maxdepth 1 -name '*.patch' -delete
 cp "$tmp"/*.patch "$top/patches/"
 

@@ -344,12 +344,13 @@ fi
 # the C kernel's, c) in the background beside it, each on one TCG thread;
 # their reports follow the first one's.
 kinds=()
+declare -A build_of=()
 for kind in "${jobs[@]}"; do
 	wanted "$kind" || continue
-	o=$out
-	[ "$kind" = c ] && o=$dir/out-c
+	build_of[$kind]=$out
+	[ "$kind" = c ] && build_of[$kind]=$dir/out-c
 	step "stage and initramfs for $kind"
-	stage "$kind" "$o" "$dir/stage-$kind"
+	stage "$kind" "${build_of[$kind]}" "$dir/stage-$kind"
 	initramfs "$kind" "$dir/stage-$kind" "$dir/initramfs-$kind.cpio.gz"
 	kinds+=("$kind")
 done
@@ -357,31 +358,27 @@ done
 
 status=0
 ran=()
-declare -A bg=()
-for kind in "${kinds[@]:1}"; do
-	o=$out
-	[ "$kind" = c ] && o=$dir/out-c
-	step "the $kind guest boots in the background (its report follows the ${kinds[0]} guest's)"
-	boot "$kind" "$o" "$dir/initramfs-$kind.cpio.gz" >"$dir/boot-$kind.out" 2>&1 &
-	bg[$kind]=$!
-done
-o=$out
-[ "${kinds[0]}" = c ] && o=$dir/out-c
-if boot "${kinds[0]}" "$o" "$dir/initramfs-${kinds[0]}.cpio.gz"; then
-	ran+=("${kinds[0]}: passed")
-else
-	ran+=("${kinds[0]}: FAILED")
-	status=1
-fi
-for kind in "${kinds[@]:1}"; do
-	if wait "${bg[$kind]}"; then bg_rc=0; else bg_rc=$?; fi
-	cat "$dir/boot-$kind.out"
-	if [ $bg_rc = 0 ]; then
-		ran+=("$kind: passed")
+# record KIND RC: a guest's verdict, for the closing line and the status.
+record() {
+	if [ "$2" = 0 ]; then
+		ran+=("$1: passed")
 	else
-		ran+=("$kind: FAILED")
+		ran+=("$1: FAILED")
 		status=1
 	fi
+}
+declare -A bg=()
+for kind in "${kinds[@]:1}"; do
+	step "the $kind guest boots in the background (its report follows the ${kinds[0]} guest's)"
+	boot "$kind" "${build_of[$kind]}" "$dir/initramfs-$kind.cpio.gz" >"$dir/boot-$kind.out" 2>&1 &
+	bg[$kind]=$!
+done
+if boot "${kinds[0]}" "${build_of[${kinds[0]}]}" "$dir/initramfs-${kinds[0]}.cpio.gz"; then rc=0; else rc=$?; fi
+record "${kinds[0]}" $rc
+for kind in "${kinds[@]:1}"; do
+	if wait "${bg[$kind]}"; then rc=0; else rc=$?; fi
+	cat "$dir/boot-$kind.out"
+	record "$kind" $rc
 done
 [ ${#ran[@]} = 1 ] || echo "kernels: ${ran[*]}"
 exit $status
