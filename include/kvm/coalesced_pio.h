@@ -20,7 +20,9 @@ struct module;
  * instead, for the VMs that choose it: each VM chooses at its first pio
  * zone between the provider registered then, if any, and KVM's own code,
  * and keeps that choice until it is destroyed.  Userspace sees the same
- * ioctls, errors and ring entries either way.
+ * ioctls, errors and ring entries either way, but for the bytes of an
+ * entry's data past its len, which userspace must not read: KVM's own
+ * code leaves them as they were, a provider may write anything there.
  *
  * A VM that chooses the provider takes a reference on @owner before the
  * first call, and keeps it until kvm_destroy_vm() has called @destroy_vm,

@@ -310,8 +310,12 @@ macro_rules! module_kvm_coalesced_pio_provider {
         impl $crate::Module for KvmCoalescedPioModule {
             fn init(_module: &'static $crate::ThisModule) -> $crate::error::Result<Self> {
                 Ok(Self {
-                    // SAFETY: The registration is a field of the module's type, which `module!`
-                    // drops when the module is unloaded, before the module's memory is freed.
+                    // SAFETY: The `THIS_MODULE` of `$type`'s `OwnerModule` is that of the module
+                    // declared above: `#[vtable]` makes `OwnerModule` `crate::LocalModule`, the
+                    // type that `module!` declares, and safe code can make no other `ThisModule`
+                    // (only `unsafe` `ThisModule::from_ptr()` makes one). The registration is a
+                    // field of the module's type, which `module!` drops when the module is
+                    // unloaded, before the module's memory is freed.
                     _registration: unsafe {
                         $crate::kvm::coalesced_pio::Registration::<$type>::new()
                     }?,

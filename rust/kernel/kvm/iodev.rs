@@ -84,10 +84,11 @@ impl Deref for WriteData {
 }
 
 /// An I/O bus of a VM.
+///
+/// Only the bus that a user needs is offered: the other buses of `enum kvm_bus` are to be added
+/// with their first user.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Bus {
-    /// The MMIO bus (`KVM_MMIO_BUS`).
-    Mmio,
     /// The port I/O bus (`KVM_PIO_BUS`).
     Pio,
 }
@@ -96,7 +97,6 @@ impl Bus {
     #[inline]
     fn as_raw(self) -> bindings::kvm_bus {
         match self {
-            Bus::Mmio => bindings::kvm_bus_KVM_MMIO_BUS,
             Bus::Pio => bindings::kvm_bus_KVM_PIO_BUS,
         }
     }
@@ -264,7 +264,9 @@ impl<T: IoDeviceOps> IoDevice<T> {
         // inside `kvm->srcu`, and waits for that before it calls the destructor, which may drop
         // the last reference.
         let dev = unsafe { Self::from_raw(this) };
-        // SAFETY: The vCPU runs, so its file holds a reference on the VM, which is live.
+        // SAFETY: KVM passes the vCPU whose exit it handles, which is valid during the call, and
+        // its `kvm` is set when the vCPU is created and never written again. The vCPU runs, so its
+        // file is open and holds a reference on the VM, which is therefore live.
         let kvm = unsafe { Kvm::from_raw((*vcpu).kvm) };
         // SAFETY: `len <= MAX_WRITE_LEN`, and KVM passes `len` readable bytes at `val` (none for a
         // write of nothing, to `KVM_FAST_MMIO_BUS`, which reads nothing).
@@ -281,12 +283,14 @@ impl<T: IoDeviceOps> IoDevice<T> {
     /// KVM calls this once per registration of `this`, after removing it from the bus and
     /// waiting for `kvm->srcu`.
     unsafe extern "C" fn destructor_callback(this: *mut bindings::kvm_io_device) {
-        // SAFETY: As in `write_callback()`, `this` is the `dev` field of an `IoDevice<T>`, live
-        // because the bus still owns a reference.
-        let dev: *const Self = unsafe { Self::from_raw(this) };
+        // SAFETY: As in `write_callback()`, `this` is the `dev` field of an `IoDevice<T>`, which
+        // the bus keeps alive. `io_bus_register_dev()` computed `this` from the pointer that
+        // `Arc::into_raw()` returned for this registration, so `dev` is that pointer, and no
+        // reference is made that could outlive the device.
+        let dev = unsafe { crate::container_of!(Opaque::cast_from(this), Self, dev) };
         // SAFETY: The bus owns the reference that `io_bus_register_dev()` leaked with
-        // `Arc::into_raw()` for this registration, and KVM calls the destructor once per
-        // registration: take it back.
+        // `Arc::into_raw()` for this registration, `dev` is the pointer it returned, and KVM calls
+        // the destructor once per registration: take the reference back.
         drop(unsafe { Arc::from_raw(dev) });
     }
 }
@@ -315,8 +319,11 @@ impl SlotsLocked<'_> {
         len: i32,
         dev: Arc<IoDevice<T>>,
     ) -> Result {
-        let raw = dev.as_raw();
         let dev = Arc::into_raw(dev);
+        // The C device, computed from the pointer that the destructor gives back to
+        // `Arc::from_raw()`.
+        // SAFETY: `dev` points to an `IoDevice<T>`, which the reference leaked above keeps alive.
+        let raw = Opaque::cast_into(unsafe { &raw const (*dev).dev });
 
         // SAFETY: `slots_lock` is held by the type invariant. `raw` is an initialised device that
         // stays valid while the bus owns the reference leaked above, and the module of `T` stays
