@@ -125,7 +125,8 @@ impl Provider for CoalescedPio {
         let zones = &mut vm.zones;
         let mut i = 0;
         while i < zones.len() {
-            if !zones[i].contains(zone.addr, u64::from(zone.size)) {
+            // As in C, only zones of the same kind, exact or not, that contain the range.
+            if zones[i].exact != zone.exact || !zones[i].contains(zone.addr, u64::from(zone.size)) {
                 i += 1;
                 continue;
             }

@@ -40,7 +40,7 @@ tree=${1:-$(workbench_tree)}
 [ -d "$tree/.git" ] || die "$tree is not a git tree (build the kernel first: make kdir)"
 git_t() {
 	git -C "$tree" -c user.name="$SERIES_AUTHOR_NAME" \
-		-c user.email="$SERIES_AUTHOR_EMAIL" -c core.autocrlf=false "$@"
+		-c user.email="$SERIES_AUTHOR_EMAIL" -c core.autocrlf=false -c core.abbrev=9 "$@"
 }
 # The base must be the pristine import: the root commit, tagged pristine,
 # whose tree is the unpacked tarball.

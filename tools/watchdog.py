@@ -9,9 +9,12 @@ Watches the console log that QEMU writes.  When it has not grown for
 --limit seconds (default 300) while QEMU still runs, asks QEMU's human
 monitor (a unix socket, -monitor unix:SOCKET,server=on,wait=off) for every
 vCPU's registers, resolves each RIP that lies in the kernel to a symbol
-with System.map, prints it all with the console's tail, writes it to
---report, and stops QEMU: the run then fails as a guest that did not
-finish, within minutes instead of the whole timeout.
+with System.map, then samples every vCPU's RIP and flags --samples times
+a second apart (a vCPU that spins shows one loop, one that is stuck with
+interrupts off the same RIP with IF clear), prints it all with the
+console's tail, writes it to --report, and stops QEMU: the run then fails
+as a guest that did not finish, within minutes instead of the whole
+timeout.
 """
 
 import argparse
@@ -91,6 +94,23 @@ def annotate(text, syms):
     return "\n".join(lines)
 
 
+def rip_samples(text, syms):
+    """Per vCPU, the "RIP <symbol> IF=n" of each register dump in text."""
+    samples = {}
+    cpu = None
+    for line in re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", text).splitlines():
+        m = re.match(r"\s*CPU#(\d+)\s*$", line)
+        if m:
+            cpu = int(m.group(1))
+            continue
+        m = re.search(r"RIP=([0-9a-f]{16}) RFL=([0-9a-f]{8})", line)
+        if m and cpu is not None:
+            rip = int(m.group(1), 16)
+            flag = (int(m.group(2), 16) >> 9) & 1
+            samples.setdefault(cpu, []).append(f"{resolve(syms, rip) or hex(rip)} IF={flag}")
+    return samples
+
+
 def alive(pid):
     try:
         os.kill(pid, 0)
@@ -108,6 +128,7 @@ def main(argv=None):
     ap.add_argument("--limit", type=int, default=300)
     ap.add_argument("--report")
     ap.add_argument("--poll", type=float, default=5.0)
+    ap.add_argument("--samples", type=int, default=8)
     args = ap.parse_args(argv)
 
     size, since = -1, time.time()
@@ -129,11 +150,19 @@ def main(argv=None):
         dump = monitor(args.monitor, ["info cpus", "info registers -a"])
     except OSError as e:
         dump = f"(the monitor did not answer: {e})"
+    try:
+        sampled = monitor(args.monitor, ["info registers -a"] * args.samples)
+    except OSError as e:
+        sampled = ""
+    samples = rip_samples(sampled, syms)
+    lines = [f"CPU#{cpu}: " + ", ".join(rips) for cpu, rips in sorted(samples.items())]
     with open(args.console, encoding="utf-8", errors="replace") as f:
         tail = f.readlines()[-30:]
     report = [f"watchdog: the console was silent for {args.limit} s: the guest hangs",
               "---- the vCPUs, from QEMU's monitor ----", annotate(dump, syms),
-              "---- the console's last lines ----"] + [t.rstrip("\n") for t in tail] + ["---- end ----"]
+              f"---- each vCPU's RIP, {args.samples} samples a second apart ----"]
+    report += lines or ["(no samples: the monitor did not answer)"]
+    report += ["---- the console's last lines ----"] + [t.rstrip("\n") for t in tail] + ["---- end ----"]
     text = "\n".join(report) + "\n"
     sys.stdout.write(text)
     sys.stdout.flush()

@@ -11,8 +11,8 @@ struct module;
  * struct kvm_coalesced_pio_ops - a provider of coalesced PIO zones
  * @owner: the module implementing the ops.
  * @register_zone: add the pio zone @zone to @kvm.
- * @unregister_zone: remove every pio zone of @kvm that contains @zone;
- *	return 0 also when nothing matched.
+ * @unregister_zone: remove every pio zone of @kvm that contains @zone and
+ *	is exact if and only if @zone is; return 0 also when nothing matched.
  * @destroy_vm: free the provider's state of @kvm (kvm->coalesced_pio_data).
  *
  * KVM implements the pio zones of KVM_REGISTER_COALESCED_MMIO itself, in

@@ -47,8 +47,8 @@ pub struct Zone {
     /// The number of ports.
     pub size: u32,
     /// Whether only the writes of the whole zone, `size` bytes at `addr`, are coalesced
-    /// (`KVM_COALESCED_PIO_EXACT`). KVM has checked that `size` is then 1, 2 or 4 when registering,
-    /// and unregistering matches ranges only.
+    /// (`KVM_COALESCED_PIO_EXACT`). KVM has checked that `size` is then 1, 2 or 4 when registering;
+    /// unregistering removes only the zones whose `exact` is the same.
     pub exact: bool,
 }
 
