@@ -268,6 +268,9 @@ boot() {
 	# either configuration; the tests need no five-level paging.
 	append="console=ttyS0 panic=-1 no5lvl watchdog_thresh=30 rcupdate.rcu_cpu_stall_timeout=60"
 	append="$append softlockup_all_cpu_backtrace=1 kcp.job=$guest_job"
+	# KCP_APPEND: more kernel parameters, e.g. kvm_amd.vgif=0 (README,
+	# "Chasing a rare failure").
+	append="$append${KCP_APPEND:+ $KCP_APPEND}"
 	if [ "$job" = run ]; then
 		# The main job's figures: with -icount shift=0 the guest's TSC
 		# counts the instructions QEMU executes (one vCPU), so the demo's
