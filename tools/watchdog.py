@@ -80,11 +80,15 @@ def monitor(path, commands, timeout=20.0):
     return out.decode(errors="replace")
 
 
+# QEMU's monitor decorates its output with terminal escapes.
+ESCAPES = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
 def annotate(text, syms):
     """Append the symbol of every RIP= in QEMU's register dump."""
     lines = []
     for line in text.splitlines():
-        line = re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", line).rstrip()
+        line = ESCAPES.sub("", line).rstrip()
         m = re.search(r"RIP=([0-9a-f]{16})", line)
         if m:
             sym = resolve(syms, int(m.group(1), 16))
@@ -98,7 +102,7 @@ def rip_samples(text, syms):
     """Per vCPU, the "RIP <symbol> IF=n" of each register dump in text."""
     samples = {}
     cpu = None
-    for line in re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", text).splitlines():
+    for line in ESCAPES.sub("", text).splitlines():
         m = re.match(r"\s*CPU#(\d+)\s*$", line)
         if m:
             cpu = int(m.group(1))
@@ -152,7 +156,7 @@ def main(argv=None):
         dump = f"(the monitor did not answer: {e})"
     try:
         sampled = monitor(args.monitor, ["info registers -a"] * args.samples)
-    except OSError as e:
+    except OSError:
         sampled = ""
     samples = rip_samples(sampled, syms)
     lines = [f"CPU#{cpu}: " + ", ".join(rips) for cpu, rips in sorted(samples.items())]
