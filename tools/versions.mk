@@ -60,3 +60,12 @@ QEMU_GLIB_VERSION=2.74.6-2+deb12u9
 # configure wants pycotap (functional tests); Debian's packaging patches it
 # out, which the orig tarball alone does not: bookworm-backports has it.
 QEMU_PYCOTAP_VERSION=1.3.1-2~bpo12+1
+
+# A real guest for the nested boots of tools/guest/boot-bench (make check's
+# reproducer of issue 20, Documentation/design.md): Debian bookworm's
+# distribution kernel, unmodified, from bookworm-security; the sha256 of
+# the .deb, as the signed Packages index lists it.
+DEBIAN_GUEST_KERNEL_PKG=linux-image-6.1.0-57-amd64
+DEBIAN_GUEST_KERNEL_VERSION=6.1.192-3
+DEBIAN_GUEST_KERNEL_SUITE=bookworm-security
+DEBIAN_GUEST_KERNEL_SHA256=14d219d01e1283261817d961dbb3895cb5b4288d0de10e0ba0632a0d993e15bf

@@ -247,6 +247,13 @@ initramfs() {
 		nested=$("$here/mknested.sh" "$out/usr/gen_init_cpio" ${patched_qemu:+"$patched_qemu"} | tail -1)
 		cat "$nested" >>"$3"
 		echo "initramfs for $1: $(du -h "$3" | cut -f1), of which $(du -h "$nested" | cut -f1) the nested-qemu piece"
+		# A test that boots Debian's kernel nested (tools/guest/boot-bench)
+		# gets it, with the guest's init and the exit counter.
+		if grep -q ' /tests/boot-bench' <<<"${selection[$1]}"; then
+			piece=$("$here/mkbootbench.sh" "$out/usr/gen_init_cpio" | tail -1)
+			cat "$piece" >>"$3"
+			echo "initramfs for $1: $(du -h "$piece" | cut -f1) more, the boot-bench piece"
+		fi
 	else
 		echo "initramfs for $1: $(du -h "$3" | cut -f1)"
 	fi
