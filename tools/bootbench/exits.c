@@ -23,6 +23,7 @@
  */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <inttypes.h>
 #include <dlfcn.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -218,17 +219,17 @@ __attribute__((destructor)) static void report(void)
 		if (!reasons[r])
 			continue;
 		if (n)
-			fprintf(out, "kcp-exits reason %s %llu\n", n, (unsigned long long)reasons[r]);
+			fprintf(out, "kcp-exits reason %s %" PRIu64 "\n", n, reasons[r]);
 		else
-			fprintf(out, "kcp-exits reason %d %llu\n", r, (unsigned long long)reasons[r]);
+			fprintf(out, "kcp-exits reason %d %" PRIu64 "\n", r, reasons[r]);
 	}
 	for (p = 0; p < 65536; p++) {
 		if (io[p][0])
-			fprintf(out, "kcp-exits io 0x%x in %llu\n", p, (unsigned long long)io[p][0]);
+			fprintf(out, "kcp-exits io 0x%x in %" PRIu64 "\n", p, io[p][0]);
 		if (io[p][1])
-			fprintf(out, "kcp-exits io 0x%x out %llu\n", p, (unsigned long long)io[p][1]);
+			fprintf(out, "kcp-exits io 0x%x out %" PRIu64 "\n", p, io[p][1]);
 		if (ring_pio[p])
-			fprintf(out, "kcp-exits ring 0x%x %llu\n", p, (unsigned long long)ring_pio[p]);
+			fprintf(out, "kcp-exits ring 0x%x %" PRIu64 "\n", p, ring_pio[p]);
 	}
 	if (ring_mmio)
 		fprintf(out, "kcp-exits ring mmio %llu\n", (unsigned long long)ring_mmio);
