@@ -59,7 +59,7 @@ kmake_vars() {
 toolchain_id() {
 	/usr/bin/rustc --version
 	"$(bindgen_path)" --version
-	clang-"$(kcp_llvm)" --version | head -1
+	clang-"$(kcp_llvm)" --version | sed -n 1p
 	ld.lld-"$(kcp_llvm)" --version
 }
 

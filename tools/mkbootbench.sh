@@ -34,11 +34,13 @@ if [ ! -e "$deb" ] || ! verify "$deb" 2>/dev/null; then
 	verify "$deb" || die "sha256 mismatch for $deb (expected $DEBIAN_GUEST_KERNEL_SHA256)"
 fi
 
+# sed -n 1p, not head -1: under pipefail, a writer that head left early
+# dies of SIGPIPE (ldd --version writes several times), failing the key.
 key=$({
 	cat "$here/bootbench/init.c" "$here/bootbench/exits.c" "$0"
 	echo "$DEBIAN_GUEST_KERNEL_SHA256"
-	gcc --version | head -1
-	ldd --version | head -1
+	gcc --version | sed -n 1p
+	ldd --version | sed -n 1p
 } | sha256sum | cut -c1-16)
 dir=$KCP_CACHE/bootbench/$key
 if [ -e "$dir/bootbench.cpio.gz" ]; then

@@ -39,9 +39,9 @@ libs=$(for b in "$qemu" ${patched:+"$patched"}; do ldd "$b"; done |
 
 key=$({
 	cat "$here/nested/payload.c" "$here/nested/payload.ld" "$here/nested/cap-off.c" "$0"
-	gcc --version | head -1
+	gcc --version | sed -n 1p
 	echo "$QEMU_VERSION $LLVM_VERSION"
-	clang-19 --version | head -1
+	clang-19 --version | sed -n 1p
 	ld.lld-19 --version
 	echo "$libs"
 	sha256sum "$qemu" "${firmware[@]}" ${patched:+"$patched"}
