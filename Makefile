@@ -29,6 +29,9 @@
 #   make mutants [M=a,b]    break the series on purpose (tools/mutants.list)
 #                           and run make check's tests against each mutant
 #   make setup              only install the toolchain (tools/setup.sh)
+#   make test-qemu          build a QEMU for the test VM with the fix of its
+#                           SVM event injection (tools/qemu-tcg/), print its
+#                           path, for KCP_TEST_QEMU= (Documentation/design.md)
 #   make test-tools         the workbench's own tests (tools/tests/)
 #   make check-debian       prove the set-up: make check in a new Debian 12
 #                           root (debootstrap; as root; 30-60 minutes)
@@ -52,7 +55,7 @@ WB := env -u MAKEFLAGS -u MFLAGS
 
 .DEFAULT_GOAL := help
 .PHONY: help run check check-pristine check-qemu list-tests shell kdir bench modules \
-	clean setup test-tools check-debian series-check matrix mutants
+	clean setup test-tools check-debian series-check matrix mutants test-qemu
 
 help:
 	@sed -n '/^# usage:/,/^#$$/{/^#$$/d;s/^# \{0,1\}//;p}' $(firstword $(MAKEFILE_LIST))
@@ -92,6 +95,10 @@ mutants:
 
 bench:
 	$(WB) $(TOOLS)/bench.sh $(if $(P),-p $(P)) $(if $(R),-r $(R))
+
+test-qemu:
+	@$(WB) $(TOOLS)/setup.sh --check --qemu >/dev/null 2>&1 || $(WB) $(TOOLS)/setup.sh --qemu >&2
+	@$(WB) $(TOOLS)/build-qemu.sh --tcg | tail -1 | sed 's,$$,/qemu-system-x86_64,'
 
 setup:
 	$(WB) $(TOOLS)/setup.sh

@@ -3,6 +3,10 @@
 #
 # Build the patched QEMU of make check-qemu, once per key:
 #   build-qemu.sh        prints the directory that holds qemu-system-x86_64
+#   build-qemu.sh --tcg  the same for a QEMU that runs the test VM: TCG,
+#                        with tools/qemu-tcg/*.patch (the fix of SVM event
+#                        injection, Documentation/design.md "Known"), for
+#                        KCP_TEST_QEMU; built by make test-qemu
 # The source is Debian's (tools/fetch-qemu.sh), with tools/qemu/*.patch
 # applied in order.  The configuration is the least that the nested test
 # needs: x86_64-softmmu with KVM and no TCG, the pc and q35 machines and
@@ -19,25 +23,37 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/versions.mk"
 . "$here/lib.sh"
 
+flavor=nested
+if [ "${1:-}" = --tcg ]; then
+	flavor=tcg
+elif [ $# -gt 0 ]; then
+	die "usage: build-qemu.sh [--tcg]"
+fi
+
 src=$("$here/fetch-qemu.sh" | tail -1)
 
 flags=(
 	--target-list=x86_64-softmmu
-	--prefix=/opt/kcp-qemu
 	--firmwarepath=/usr/share/qemu:/usr/share/seabios
 	--python=/usr/bin/python3
 	--disable-download
 	--without-default-features
 	--without-default-devices
 	--with-devices-x86_64=kcp
-	--enable-kvm
-	--disable-tcg
 	--enable-trace-backends=log
 	--disable-debug-info
 	--disable-install-blobs
 )
+if [ $flavor = nested ]; then
+	# installed in the test VM as /opt/kcp-qemu/bin (tools/mknested.sh)
+	flags+=(--prefix=/opt/kcp-qemu --enable-kvm --disable-tcg)
+	patches=("$here"/qemu/*.patch)
+else
+	# run where it is built: firmware paths that do not follow the binary
+	flags+=(--prefix=/opt/kcp-qemu-tcg --disable-relocatable --disable-kvm --enable-tcg)
+	patches=("$here"/qemu-tcg/*.patch)
+fi
 deps=(meson python3-pycotap ninja-build libglib2.0-dev zlib1g-dev gcc-12 libc6-dev binutils python3 pkgconf)
-patches=("$here"/qemu/*.patch)
 
 key=$({
 	cat "$src/SOURCE" "$0" "$here/qemu/kcp.mak" "${patches[@]}"
@@ -46,12 +62,12 @@ key=$({
 } | sha256sum | cut -c1-16)
 dir=$KCP_CACHE/qemu/$key
 if [ -x "$dir/qemu-system-x86_64" ]; then
-	echo "patched QEMU up to date ($dir)" >&2
+	echo "patched QEMU ($flavor) up to date ($dir)" >&2
 	echo "$dir"
 	exit 0
 fi
 
-step "build the patched QEMU (${#patches[@]} patch(es); log: $dir/build.log)" >&2
+step "build the patched QEMU ($flavor, ${#patches[@]} patch(es); log: $dir/build.log)" >&2
 rm -rf "$dir"
 mkdir -p "$dir"
 log=$dir/build.log
@@ -77,6 +93,6 @@ fi
 strip -o "$dir/qemu-system-x86_64.tmp" "$dir/build/qemu-system-x86_64"
 mv "$dir/qemu-system-x86_64.tmp" "$dir/qemu-system-x86_64"
 echo "${flags[*]}" >"$dir/configure-flags"
-echo "patched QEMU built in $(($(date +%s) - t0)) s: $dir/qemu-system-x86_64" |
+echo "patched QEMU ($flavor) built in $(($(date +%s) - t0)) s: $dir/qemu-system-x86_64" |
 	tee -a "$log" >&2
 echo "$dir"

@@ -5,7 +5,8 @@
 #   - the series applies in order to the pristine tree (build-kernel.sh did
 #     that with git am) and every patch passes checkpatch.pl --strict;
 #   - with QEMU_SRC (make check-qemu: Debian's QEMU source), the QEMU
-#     patches (tools/qemu/*.patch) pass QEMU's own scripts/checkpatch.pl;
+#     patches (tools/qemu/*.patch, tools/qemu-tcg/*.patch) pass QEMU's own
+#     scripts/checkpatch.pl;
 #   - every file the series adds is the same as its source in this
 #     repository (tools/export-series.sh --check);
 #   - the Rust is rustfmt-clean, and the modules (the provider and the
@@ -60,7 +61,7 @@ if [ -s "$tmp/report" ]; then
 fi
 echo "checkpatch --strict: ${#patches[@]} patches checked"
 if [ -n "$qemu_src" ]; then
-	qpatches=("$top"/tools/qemu/*.patch)
+	qpatches=("$top"/tools/qemu/*.patch "$top"/tools/qemu-tcg/*.patch)
 	for p in "${qpatches[@]}"; do
 		if ! (cd "$qemu_src" && scripts/checkpatch.pl "$p" >"$tmp/qemu-checkpatch" 2>&1); then
 			echo "QEMU checkpatch: $(basename "$p"):"

@@ -26,7 +26,8 @@
 # (seconds of a silent console after which a guest counts as hung and its
 # registers are dumped, default 300), KCP_TCG (QEMU's
 # TCG threading of the test VM: single, the default, or multi),
-# KCP_TESTS_LIST (another test registry, for a test run many times).
+# KCP_TESTS_LIST (another test registry, for a test run many times),
+# KCP_TEST_QEMU (the test VM's QEMU binary, default qemu-system-x86_64).
 
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -293,7 +294,10 @@ boot() {
 		# (Documentation/design.md); KCP_TCG=multi to chase that.
 		accel=(-accel "tcg,thread=${KCP_TCG:-single}" -smp 2 -cpu max)
 	fi
-	qemu=(qemu-system-x86_64 "${accel[@]}" -m 2G
+	# KCP_TEST_QEMU: another QEMU for the test VM, e.g. one built with
+	# tools/qemu-tcg/'s fix of SVM event injection (README, "Chasing a
+	# rare failure").
+	qemu=("${KCP_TEST_QEMU:-qemu-system-x86_64}" "${accel[@]}" -m 2G
 		-display none -no-reboot -nic none
 		-kernel "$o/arch/x86/boot/bzImage" -initrd "$initrd"
 		-append "$append")
