@@ -29,9 +29,9 @@
 #   make mutants [M=a,b]    break the series on purpose (tools/mutants.list)
 #                           and run make check's tests against each mutant
 #   make setup              only install the toolchain (tools/setup.sh)
-#   make test-qemu          build a QEMU for the test VM with the fix of its
-#                           SVM event injection (tools/qemu-tcg/), print its
-#                           path, for KCP_TEST_QEMU= (Documentation/design.md)
+#   make test-qemu          build the test VM's QEMU (every target but bench
+#                           builds it first), the fix of SVM event injection
+#                           (tools/qemu-tcg/), print its path (design.md)
 #   make test-tools         the workbench's own tests (tools/tests/)
 #   make check-debian       prove the set-up: make check in a new Debian 12
 #                           root (debootstrap; as root; 30-60 minutes)
